@@ -1,0 +1,17 @@
+"""The /v1 API: every domain router, behind authentication (secure by default).
+
+Each domain router carries its full `/v1/...` prefix itself: FastAPI keeps included routers
+nested, and a route's own `path` is what metrics and logs report as its template."""
+
+from fastapi import APIRouter, Depends
+
+from app.auth.dependencies import authenticate
+from app.auth.exceptions import AuthenticationRequired, InvalidCredentials
+from app.core.errors import responses
+from app.members.router import router as members_router
+
+api_router = APIRouter(
+    dependencies=[Depends(authenticate)],
+    responses=responses(AuthenticationRequired, InvalidCredentials),
+)
+api_router.include_router(members_router)

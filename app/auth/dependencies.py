@@ -1,0 +1,45 @@
+"""Authentication dependencies: every /v1 route gets a Principal; some refuse member tokens."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from app.auth import service
+from app.auth.exceptions import ForbiddenForMemberToken
+from app.core.routing import SettingsDep
+from app.core.security import Principal
+
+bearer = HTTPBearer(
+    scheme_name="bearerAuth",
+    bearerFormat="sk_live_… / sk_test_… secret key, or a member token (JWT)",
+    description=(
+        "A tenant secret key (`sk_live_…` or `sk_test_…`) for a partner backend, or a "
+        "member token from `POST /v1/members/{member_id}/tokens` for a mobile app."
+    ),
+    auto_error=False,
+)
+
+
+def authenticate(
+    request: Request,
+    settings: SettingsDep,
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    principal = service.authenticate(
+        request.app.state.database, settings, request.headers.get("authorization")
+    )
+    request.state.principal = principal
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(authenticate)]
+
+
+def require_tenant_key(principal: PrincipalDep) -> Principal:
+    if principal.is_member:
+        raise ForbiddenForMemberToken()
+    return principal
+
+
+TenantKeyDep = Annotated[Principal, Depends(require_tenant_key)]

@@ -1,0 +1,238 @@
+"""Errors are values with a status and a stable code; one place renders them all as
+RFC 9457 problem details (`application/problem+json`)."""
+
+import logging
+import re
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, Response
+
+logger = logging.getLogger("rapport.errors")
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://docs.rapport.dev/errors/"
+
+
+class AppError(Exception):
+    """Base of every error a client may see. Subclasses fix `status`, `code` and `title`."""
+
+    status: int = 400
+    code: str = "bad_request"
+    title: str = "Bad request"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.headers = headers or {}
+        self.extra = extra
+
+
+class NotFound(AppError):
+    status = 404
+    code = "not_found"
+    title = "Not found"
+
+
+class Conflict(AppError):
+    status = 409
+    code = "conflict"
+    title = "Conflict"
+
+
+class Forbidden(AppError):
+    status = 403
+    code = "forbidden"
+    title = "Forbidden"
+
+
+class ValidationFailed(AppError):
+    """A 422 raised by our own code, with the JSON pointer of the offending input."""
+
+    status = 422
+    code = "validation_error"
+    title = "Validation failed"
+
+    def __init__(self, detail: str, *, pointer: str, code: str | None = None) -> None:
+        super().__init__(detail, errors=[{"pointer": pointer, "detail": detail}])
+        if code:
+            self.code = code
+
+
+class ProblemError(BaseModel):
+    pointer: str = Field(examples=["#/ratings/openness"])
+    detail: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every error answers."""
+
+    type: str = Field(examples=["https://docs.rapport.dev/errors/not_found"])
+    title: str = Field(examples=["Not found"])
+    status: int = Field(examples=[404])
+    detail: str = Field(examples=["No member mem_3k… in this tenant."])
+    code: str = Field(examples=["not_found"])
+    request_id: str = Field(examples=["req_5w2x…"])
+    errors: list[ProblemError] | None = None
+
+
+def problem_response(
+    request: Request,
+    *,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "request_id": getattr(request.state, "request_id", ""),
+    }
+    body.update(extra)
+    all_headers = dict(headers or {})
+    if body["request_id"]:
+        # Set here too: a 500 is sent by the outermost middleware, past the request-id one.
+        all_headers["X-Request-ID"] = body["request_id"]
+    return JSONResponse(body, status_code=status, headers=all_headers, media_type=PROBLEM_JSON)
+
+
+def responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a route: each status with its problem codes, for the spec."""
+    by_status: dict[int, list[type[AppError]]] = {}
+    for error in errors:
+        by_status.setdefault(error.status, []).append(error)
+    return {
+        status: {
+            "description": "; ".join(f"`{e.code}`: {e.title}" for e in group),
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status, group in sorted(by_status.items())
+    }
+
+
+def _pointer(loc: Sequence[int | str]) -> str:
+    # FastAPI prefixes the source ("body", "query", "path", "header"); a body pointer is
+    # relative to the document, a parameter is named by itself.
+    parts = [str(p) for p in loc]
+    if parts and parts[0] == "body":
+        parts = parts[1:]
+    return "#/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def _path_methods(app: FastAPI) -> list[tuple[re.Pattern[str], list[str]]]:
+    """Every documented path template with all its methods (FastAPI keeps included routers
+    nested, so the spec is the one flat, public list of them)."""
+    cached: list[tuple[re.Pattern[str], list[str]]] | None = getattr(
+        app.state, "path_methods", None
+    )
+    if cached is None:
+        cached = []
+        for template, item in app.openapi().get("paths", {}).items():
+            pattern = re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template))
+            cached.append((re.compile(f"^{pattern}$"), sorted(m.upper() for m in item)))
+        app.state.path_methods = cached
+    return cached
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    for pattern, methods in _path_methods(request.app):
+        if pattern.match(request.url.path):
+            return methods
+    return []
+
+
+async def _app_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AppError)
+    return problem_response(
+        request,
+        status=exc.status,
+        code=exc.code,
+        title=exc.title,
+        detail=exc.detail,
+        headers=exc.headers,
+        **exc.extra,
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"pointer": _pointer(e.get("loc", ())), "detail": str(e.get("msg", "invalid"))}
+        for e in exc.errors()
+    ]
+    first = errors[0] if errors else {"pointer": "#/", "detail": "invalid"}
+    detail = f"{first['pointer']}: {first['detail']}"
+    if len(errors) > 1:
+        detail += f" (and {len(errors) - 1} more)"
+    return problem_response(
+        request,
+        status=422,
+        code="validation_error",
+        title="Validation failed",
+        detail=detail,
+        errors=errors,
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    headers = dict(exc.headers or {})
+    codes = {
+        400: "bad_request",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "payload_too_large",
+        415: "unsupported_media_type",
+    }
+    code = codes.get(status, HTTPStatus(status).phrase.lower().replace(" ", "_"))
+    if status == 405:
+        headers["Allow"] = ", ".join(_allowed_methods(request))
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).phrase
+    if status == 404 and detail == "Not Found":
+        detail = f"No route {request.url.path}."
+    return problem_response(
+        request,
+        status=status,
+        code=code,
+        title=HTTPStatus(status).phrase,
+        detail=detail,
+        headers=headers,
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    logger.exception(
+        "unhandled error", extra={"request_id": getattr(request.state, "request_id", "")}
+    )
+    return problem_response(
+        request,
+        status=500,
+        code="internal_error",
+        title="Internal server error",
+        detail="Something went wrong on our side. Quote the request id when you report it.",
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

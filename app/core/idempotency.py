@@ -1,0 +1,163 @@
+"""`Idempotency-Key` on every POST, kept in the database so it holds across workers.
+
+A key is claimed (an in-flight row, committed at once so concurrent duplicates see it)
+before the handler runs. A successful answer is stored in the *same* transaction as the
+handler's writes, so a retry can never find the write without its answer or the reverse.
+An error answer releases the key: nothing was written, so the client may fix and retry.
+A claim whose process died before committing is taken over after LOCK_TIMEOUT.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from fastapi import Request
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session, Text, col, delete
+
+from app.core.base import SQLModel, created_at_field
+from app.core.db import UtcDateTime, utcnow
+from app.core.errors import AppError
+from app.core.security import Principal
+
+REPLAY_WINDOW = timedelta(hours=24)
+LOCK_TIMEOUT = timedelta(seconds=60)
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    __tablename__ = "idempotency_records"
+
+    tenant_id: str = Field(primary_key=True, foreign_key="tenants.id", max_length=40)
+    livemode: bool = Field(primary_key=True)
+    key: str = Field(primary_key=True, max_length=MAX_KEY_LENGTH)
+    fingerprint: str = Field(max_length=64)
+    completed: bool = False
+    response_status: int | None = None
+    response_body: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = created_at_field()
+    locked_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class IdempotencyKeyReused(AppError):
+    status = 422
+    code = "idempotency_key_reused"
+    title = "Idempotency key reused with another request"
+
+
+class IdempotencyKeyInUse(AppError):
+    status = 409
+    code = "idempotency_key_in_use"
+    title = "A request with this idempotency key is in flight"
+
+
+class InvalidIdempotencyKey(AppError):
+    status = 422
+    code = "validation_error"
+    title = "Validation failed"
+
+
+class Replay(Exception):
+    """Raised instead of running the handler: answer with the stored response."""
+
+    def __init__(self, *, status: int, body: str) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    tenant_id: str
+    livemode: bool
+    key: str
+
+
+def fingerprint(method: str, path: str, body: bytes) -> str:
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except (ValueError, UnicodeDecodeError):
+        canonical = body
+    digest = hashlib.sha256()
+    for part in (method.encode(), path.encode(), canonical):
+        digest.update(part)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def claim(session: Session, principal: Principal, key: str, fp: str) -> Claim:
+    """Claim `key` for this request (committing), or raise what its earlier use implies."""
+    pk = (principal.tenant_id, principal.livemode, key)
+    for _ in range(2):
+        now = utcnow()
+        record = session.get(IdempotencyRecord, pk)
+        stale = record is not None and (
+            record.created_at < now - REPLAY_WINDOW
+            or (not record.completed and record.locked_at < now - LOCK_TIMEOUT)
+        )
+        if record is not None and stale:
+            session.delete(record)
+            session.flush()
+            record = None
+        if record is None:
+            session.add(
+                IdempotencyRecord(
+                    tenant_id=principal.tenant_id,
+                    livemode=principal.livemode,
+                    key=key,
+                    fingerprint=fp,
+                )
+            )
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+                continue  # another request claimed it between our read and insert
+            return Claim(*pk)
+        session.rollback()
+        if record.fingerprint != fp:
+            raise IdempotencyKeyReused(
+                "This Idempotency-Key was used with a different request; use a new key."
+            )
+        if not record.completed:
+            raise IdempotencyKeyInUse("Retry once the first request has finished.")
+        raise Replay(status=record.response_status or 200, body=record.response_body or "")
+    raise IdempotencyKeyInUse("Retry once the first request has finished.")
+
+
+def complete(session: Session, claimed: Claim, status: int, body: bytes) -> None:
+    """Store the answer in the caller's (the handler's) transaction."""
+    record = session.get(IdempotencyRecord, (claimed.tenant_id, claimed.livemode, claimed.key))
+    if record is None:  # pragma: no cover - only if the claim was purged mid-request
+        return
+    record.completed = True
+    record.response_status = status
+    record.response_body = body.decode()
+    session.add(record)
+
+
+def release(session: Session, claimed: Claim) -> None:
+    session.exec(
+        delete(IdempotencyRecord).where(
+            col(IdempotencyRecord.tenant_id) == claimed.tenant_id,
+            col(IdempotencyRecord.livemode) == claimed.livemode,
+            col(IdempotencyRecord.key) == claimed.key,
+            col(IdempotencyRecord.completed).is_(False),
+        )
+    )
+    session.commit()
+
+
+def purge_expired(session: Session) -> int:
+    result = session.exec(
+        delete(IdempotencyRecord).where(
+            col(IdempotencyRecord.created_at) < utcnow() - REPLAY_WINDOW
+        )
+    )
+    return int(result.rowcount or 0)
+
+
+def request_key(request: Request) -> str | None:
+    return request.headers.get(HEADER)

@@ -1,0 +1,117 @@
+"""The route class every /v1 route uses: one session and one transaction per request,
+committed only when the answer is a success, with the idempotency record in the same
+transaction; and the dependencies that hand routes their session."""
+
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.routing import APIRoute
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from app.core import idempotency
+from app.core.config import Settings
+from app.core.database import Database
+from app.core.security import Principal
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+async def get_session(request: Request) -> Session:
+    """The request's session, opened on first use (a route that needs none opens none)."""
+    session: Session | None = getattr(request.state, "session", None)
+    if session is None:
+        session = _database(request).session(write=request.method not in SAFE_METHODS)
+        request.state.session = session
+    return session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+def _finish(request: Request, response: Response | None) -> None:
+    session: Session | None = getattr(request.state, "session", None)
+    claimed: idempotency.Claim | None = getattr(request.state, "idempotency_claim", None)
+    success = response is not None and response.status_code < 400
+    try:
+        if session is not None and success:
+            if claimed is not None and response is not None:
+                idempotency.complete(session, claimed, response.status_code, bytes(response.body))
+                claimed = None
+            session.commit()
+        elif session is not None:
+            session.rollback()
+    finally:
+        if session is not None:
+            session.close()
+            request.state.session = None
+        if claimed is not None:
+            with _database(request).session(write=True) as release_session:
+                idempotency.release(release_session, claimed)
+
+
+async def claim_idempotency_key(
+    request: Request,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias=idempotency.HEADER,
+            min_length=1,
+            max_length=idempotency.MAX_KEY_LENGTH,
+            description="Makes the POST safe to retry: the same key and body within 24 h "
+            "replays the first answer with `Idempotent-Replayed: true`.",
+        ),
+    ] = None,
+) -> None:
+    if idempotency_key is None:
+        return
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:  # pragma: no cover - every POST is authenticated first
+        return
+    fp = idempotency.fingerprint(request.method, request.url.path, await request.body())
+
+    def _claim() -> idempotency.Claim:
+        with _database(request).session(write=True) as session:
+            return idempotency.claim(session, principal, idempotency_key, fp)
+
+    request.state.idempotency_claim = await run_in_threadpool(_claim)
+
+
+class ApiRoute(APIRoute):
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        methods = {m.upper() for m in kwargs.get("methods") or ()}
+        if "POST" in methods:
+            kwargs["dependencies"] = [
+                *(kwargs.get("dependencies") or []),
+                Depends(claim_idempotency_key),
+            ]
+        super().__init__(path, endpoint, **kwargs)
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def run(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except BaseException:
+                await run_in_threadpool(_finish, request, None)
+                raise
+            await run_in_threadpool(_finish, request, response)
+            return response
+
+        return run

@@ -1,0 +1,136 @@
+"""The application factory: settings, database, middleware, error handlers, routers."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
+from sqlalchemy.exc import OperationalError
+from starlette.responses import Response
+
+from app import models  # noqa: F401  (registers every table before the first query)
+from app.api import api_router
+from app.core.config import Settings, get_settings
+from app.core.database import Database
+from app.core.db import make_engine
+from app.core.errors import PROBLEM_JSON, Problem, install_error_handlers, problem_response
+from app.core.idempotency import Replay
+from app.core.logging import configure_logging
+from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from app.ops.router import router as ops_router
+
+API_DESCRIPTION = """
+Rapport is the API underneath couples apps: prompt catalogs grounded in how emotional
+intimacy is recognized, built and improved; pairing through invite codes; daily check-ins
+on seven dimensions of connection; and an explainable connection score with its trend.
+
+Authenticate with `Authorization: Bearer` and either a tenant secret key (`sk_live_…`,
+`sk_test_…`) from your backend, or a member token minted for a mobile app. Errors are
+`application/problem+json` with a stable `code`. Every `POST` accepts `Idempotency-Key`.
+"""
+
+TAGS = [
+    {"name": "members", "description": "Your users, as Rapport knows them, and their tokens."},
+    {"name": "operations", "description": "Health, readiness and metrics for operators."},
+]
+
+
+def operation_id(route: APIRoute) -> str:
+    """`create_member` → `createMember`: stable, and natural in generated SDKs."""
+    first, *rest = route.name.split("_")
+    return first + "".join(part.capitalize() for part in rest)
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    database = database or Database(make_engine(settings))
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        database.engine.dispose()
+
+    docs = settings.docs_enabled
+    app = FastAPI(
+        title="Rapport API",
+        version="1.0.0",
+        summary="Prompts, pairing, check-ins and a connection score for couples apps.",
+        description=API_DESCRIPTION,
+        openapi_tags=TAGS,
+        generate_unique_id_function=operation_id,
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+        swagger_ui_parameters={"persistAuthorization": True},
+    )
+    app.state.settings = settings
+    app.state.database = database
+
+    install_error_handlers(app)
+
+    async def replay(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Replay)
+        return Response(
+            exc.body,
+            status_code=exc.status,
+            media_type="application/json",
+            headers={"Idempotent-Replayed": "true"},
+        )
+
+    async def database_busy(request: Request, exc: Exception) -> Response:
+        return problem_response(
+            request,
+            status=503,
+            code="database_unavailable",
+            title="Service unavailable",
+            detail="The database is busy or unreachable; retry shortly.",
+            headers={"Retry-After": "1"},
+        )
+
+    app.add_exception_handler(Replay, replay)
+    app.add_exception_handler(OperationalError, database_busy)
+
+    app.include_router(ops_router)
+    app.include_router(api_router)
+
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Idempotent-Replayed", "RateLimit", "RateLimit-Policy"],
+        )
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+
+    original_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = original_openapi()
+            schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
+                Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+            )
+            for path_item in schema.get("paths", {}).values():
+                for operation in path_item.values():
+                    _problem_validation(operation)
+            for unused in ("HTTPValidationError", "ValidationError"):
+                schema["components"]["schemas"].pop(unused, None)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def _problem_validation(operation: dict[str, Any]) -> None:
+    """FastAPI documents 422 as its own HTTPValidationError; ours is problem+json."""
+    response = operation.get("responses", {}).get("422")
+    if response is not None:
+        response["description"] = "`validation_error`: the request does not match the schema"
+        response["content"] = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}

@@ -1,0 +1,11 @@
+"""The table registry Alembic imports: the naming convention first, then every domain."""
+
+from app.audit.models import AuditEvent
+from app.core.base import SQLModel
+from app.core.idempotency import IdempotencyRecord
+from app.members.models import Member
+from app.tenants.models import ApiKey, Tenant
+
+metadata = SQLModel.metadata
+
+__all__ = ["ApiKey", "AuditEvent", "IdempotencyRecord", "Member", "Tenant", "metadata"]

@@ -1,0 +1,174 @@
+"""Tests run on a real database built by the real migrations: SQLite by default, PostgreSQL
+when DATABASE_URL names one. Each test runs inside a transaction that is rolled back, with
+the app's commits turned into savepoints, so tests never see each other's rows."""
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from sqlalchemy import Connection, text
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session
+
+from app.core import migrations
+from app.core.config import Settings
+from app.core.database import Database
+from app.core.db import make_engine
+from app.main import create_app
+from tests import factories
+
+TEST_SECRET = SecretStr("test-secret-" + "x" * 40)
+
+
+def _base_url() -> str:
+    return os.environ.get("DATABASE_URL", "")
+
+
+@dataclass
+class DatabaseServer:
+    """Makes fresh, empty databases: files for SQLite, `CREATE DATABASE` for PostgreSQL."""
+
+    base_url: str
+    workdir: Path
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.base_url.startswith("postgresql")
+
+    def create(self) -> str:
+        name = f"rapport_test_{uuid.uuid4().hex[:12]}"
+        if not self.is_postgres:
+            return f"sqlite:///{self.workdir / (name + '.db')}"
+        admin = make_engine(_settings(self.base_url, self.workdir))
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        return make_url(self.base_url).set(database=name).render_as_string(hide_password=False)
+
+    def drop(self, url: str) -> None:
+        if not self.is_postgres:
+            return
+        name = make_url(url).database
+        admin = make_engine(_settings(self.base_url, self.workdir))
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _settings(database_url: str, data_dir: Path, **overrides: object) -> Settings:
+    return Settings(
+        environment="test",
+        database_url=database_url,
+        data_dir=data_dir,
+        secret_key=TEST_SECRET,
+        token_secret=SecretStr("token-secret-" + "y" * 40),
+        encryption_key=SecretStr("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="),
+        db_pool_size=5,
+        db_max_overflow=5,
+        **overrides,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture(scope="session")
+def database_server(tmp_path_factory: pytest.TempPathFactory) -> DatabaseServer:
+    return DatabaseServer(_base_url(), tmp_path_factory.mktemp("databases"))
+
+
+@pytest.fixture(scope="session")
+def fresh_database(database_server: DatabaseServer) -> Iterator[Callable[[], str]]:
+    """Hands out new empty databases; drops them when the session ends."""
+    created: list[str] = []
+
+    def make() -> str:
+        url = database_server.create()
+        created.append(url)
+        return url
+
+    yield make
+    for url in created:
+        database_server.drop(url)
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="session")
+def migrated_url(fresh_database: Callable[[], str]) -> str:
+    url = fresh_database()
+    migrations.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def settings(migrated_url: str, data_dir: Path) -> Settings:
+    return _settings(migrated_url, data_dir)
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Iterator[Engine]:
+    engine = make_engine(settings)
+    yield engine
+    engine.dispose()
+
+
+class TransactionalDatabase(Database):
+    """Every session joins one outer transaction; their commits become savepoints."""
+
+    def __init__(self, engine: Engine, connection: Connection) -> None:
+        super().__init__(engine)
+        self.connection = connection
+
+    def session(self, *, write: bool) -> Session:
+        return Session(
+            bind=self.connection,
+            join_transaction_mode="create_savepoint",
+            expire_on_commit=False,
+        )
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        yield connection
+        transaction.rollback()
+
+
+@pytest.fixture
+def database(engine: Engine, connection: Connection) -> TransactionalDatabase:
+    return TransactionalDatabase(engine, connection)
+
+
+@pytest.fixture
+def session(database: TransactionalDatabase) -> Iterator[Session]:
+    with database.session(write=True) as session:
+        yield session
+
+
+@pytest.fixture
+def app(settings: Settings, database: TransactionalDatabase) -> FastAPI:
+    return create_app(settings, database)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.fixture
+def tenant(session: Session, settings: Settings) -> factories.TenantWithKeys:
+    return factories.make_tenant(session, settings, name="Acme Couples")
+
+
+@pytest.fixture
+def other_tenant(session: Session, settings: Settings) -> factories.TenantWithKeys:
+    return factories.make_tenant(session, settings, name="Other App")
