@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends
 
 from app.auth.dependencies import authenticate
 from app.auth.exceptions import AuthenticationRequired, InvalidCredentials
+from app.catalog.router import router as catalog_router
 from app.core.errors import responses
 from app.members.router import router as members_router
 
@@ -15,3 +16,4 @@ api_router = APIRouter(
     responses=responses(AuthenticationRequired, InvalidCredentials),
 )
 api_router.include_router(members_router)
+api_router.include_router(catalog_router)

@@ -18,6 +18,8 @@ from typing import Any, NoReturn
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
+from app.catalog import content
+from app.catalog.exceptions import ContentError
 from app.core import migrations
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine, session_scope
@@ -154,6 +156,32 @@ def cmd_openapi(settings: Settings, args: argparse.Namespace, out: Output) -> No
     out.result({"path": str(path), "bytes": len(document.encode())})
 
 
+def cmd_content_load(settings: Settings, args: argparse.Namespace, out: Output) -> None:
+    directory = Path(args.directory) if args.directory else settings.content_dir
+    report = load_content(settings, directory)
+    out.line(
+        f"loaded {report['prompts']} prompts in {report['catalogs']} catalogs from {directory}: "
+        f"{report['created']} created, {report['updated']} updated, "
+        f"{report['archived']} archived, {report['unchanged']} unchanged"
+    )
+    out.result(report)
+
+
+def load_content(settings: Settings, directory: Path) -> dict[str, int]:
+    """Validate every file, then upsert in one transaction: all or nothing."""
+    try:
+        catalogs = content.read_directory(directory)
+    except ContentError as exc:
+        raise UsageError(f"content refused, nothing loaded: {exc}") from exc
+    with session_scope(make_engine(settings)) as session:
+        return content.load(session, catalogs).as_dict()
+
+
+def _serve_content(settings: Settings, out: Output) -> None:
+    if settings.load_content_on_start:
+        cmd_content_load(settings, argparse.Namespace(directory=None), out)
+
+
 def bootstrap_development(settings: Settings, out: Output) -> dict[str, Any] | None:
     """In development, an empty database gets a `dev` tenant and one test key, printed once."""
     if settings.environment != "development":
@@ -186,8 +214,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace, out: Output) -> None
     port = args.port or settings.port
     workers = args.workers or settings.workers
     migrations.upgrade(settings.database_url)
-    for step in SERVE_STEPS:
-        step(settings, out)
+    _serve_content(settings, out)
     dev = bootstrap_development(settings, out)
     if workers > 1:
         _prepare_multiprocess_metrics(settings)
@@ -213,10 +240,6 @@ def _prepare_multiprocess_metrics(settings: Settings) -> None:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
 
 
-# What `serve` does between migrating and serving; later domains add their steps here.
-SERVE_STEPS: list[Callable[[Settings, Output], None]] = []
-
-
 def build_parser() -> Parser:
     parser = Parser(prog="rapport", description="Operate a Rapport service.")
     common = Parser(add_help=False)
@@ -235,6 +258,12 @@ def build_parser() -> Parser:
     spec = sub.add_parser("openapi", parents=[common], help="write the OpenAPI document")
     spec.add_argument("--output", default=OPENAPI_PATH)
     spec.set_defaults(handler=cmd_openapi)
+
+    content_cmd = sub.add_parser("content", help="manage the built-in catalogs")
+    content_sub = content_cmd.add_subparsers(dest="action", required=True, parser_class=Parser)
+    cl = content_sub.add_parser("load", parents=[common], help="validate and upsert content/")
+    cl.add_argument("--directory", help="default: CONTENT_DIR (the repository's content/)")
+    cl.set_defaults(handler=cmd_content_load)
 
     tenants_cmd = sub.add_parser("tenants", help="manage tenants")
     tenants_sub = tenants_cmd.add_subparsers(dest="action", required=True, parser_class=Parser)

@@ -32,6 +32,11 @@ Authenticate with `Authorization: Bearer` and either a tenant secret key (`sk_li
 """
 
 TAGS = [
+    {
+        "name": "catalog",
+        "description": "Conversation prompts, activities and reflections for couples, grounded "
+        "in how emotional intimacy is recognized, built and improved.",
+    },
     {"name": "members", "description": "Your users, as Rapport knows them, and their tokens."},
     {"name": "operations", "description": "Health, readiness and metrics for operators."},
 ]

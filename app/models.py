@@ -1,6 +1,7 @@
 """The table registry Alembic imports: the naming convention first, then every domain."""
 
 from app.audit.models import AuditEvent
+from app.catalog.models import Catalog, Prompt, PromptDimension
 from app.core.base import SQLModel
 from app.core.idempotency import IdempotencyRecord
 from app.members.models import Member
@@ -8,4 +9,14 @@ from app.tenants.models import ApiKey, Tenant
 
 metadata = SQLModel.metadata
 
-__all__ = ["ApiKey", "AuditEvent", "IdempotencyRecord", "Member", "Tenant", "metadata"]
+__all__ = [
+    "ApiKey",
+    "AuditEvent",
+    "Catalog",
+    "IdempotencyRecord",
+    "Member",
+    "Prompt",
+    "PromptDimension",
+    "Tenant",
+    "metadata",
+]

@@ -16,13 +16,15 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
+from app.catalog import content
 from app.core import migrations
-from app.core.config import Settings
+from app.core.config import Settings, get_settings
 from app.core.database import Database
-from app.core.db import make_engine
+from app.core.db import make_engine, session_scope
 from app.main import create_app
 from tests import factories
 
+CONTENT_DIR = migrations.ROOT / "content"
 TEST_SECRET = SecretStr("test-secret-" + "x" * 40)
 
 
@@ -101,9 +103,14 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def migrated_url(fresh_database: Callable[[], str]) -> str:
+def migrated_url(fresh_database: Callable[[], str], data_dir: Path) -> str:
+    """The shared test database: migrated, with the built-in content loaded and committed."""
     url = fresh_database()
     migrations.upgrade(url)
+    engine = make_engine(_settings(url, data_dir))
+    with session_scope(engine) as session:
+        content.load(session, content.read_directory(CONTENT_DIR))
+    engine.dispose()
     return url
 
 
@@ -172,3 +179,20 @@ def tenant(session: Session, settings: Settings) -> factories.TenantWithKeys:
 @pytest.fixture
 def other_tenant(session: Session, settings: Settings) -> factories.TenantWithKeys:
     return factories.make_tenant(session, settings, name="Other App")
+
+
+@pytest.fixture
+def cli_database(
+    fresh_database: Callable[[], str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """An empty, committed database that `rapport` commands (and get_settings) point at."""
+    url = fresh_database()
+    settings = _settings(url, tmp_path)
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("ENVIRONMENT", "test")
+    for name in ("secret_key", "token_secret", "encryption_key"):
+        monkeypatch.setenv(name.upper(), getattr(settings, name).get_secret_value())
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()

@@ -1,7 +1,6 @@
 """The operator's command line, run in-process against a real, committed database."""
 
 import json
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,22 +15,8 @@ from app.core.database import Database
 from app.core.db import make_engine
 from app.main import create_app
 from app.models import ApiKey, Tenant
-from tests.conftest import TEST_SECRET, _settings
+from tests.conftest import _settings
 from tests.factories import bearer
-
-
-@pytest.fixture
-def cli_database(
-    fresh_database: Callable[[], str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[str]:
-    url = fresh_database()
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("ENVIRONMENT", "test")
-    monkeypatch.setenv("SECRET_KEY", TEST_SECRET.get_secret_value())
-    get_settings.cache_clear()
-    yield url
-    get_settings.cache_clear()
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, object]]:

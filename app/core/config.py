@@ -53,6 +53,7 @@ class Settings(BaseSettings):
 
     cors_origins: list[str] = Field(default_factory=list)
     docs_enabled: bool = True
+    content_dir: Path = Path(__file__).resolve().parents[2] / "content"
     load_content_on_start: bool = True
 
     @model_validator(mode="after")

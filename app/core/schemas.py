@@ -26,9 +26,11 @@ Timestamp = Annotated[
 
 
 class StrictInput(BaseModel):
-    """Request bodies: unknown fields are refused, and no silent type coercion."""
+    """Request bodies: unknown fields are refused. Integer fields are `StrictInt` (so `true`
+    or `"5"` is not a number); strings never accept numbers. Model-wide strict mode is not
+    used because it would refuse enum values and dates given as JSON strings."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid")
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,141 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from app.auth.dependencies import PrincipalDep, TenantKeyDep
+from app.auth.exceptions import ForbiddenForMemberToken
+from app.catalog import service
+from app.catalog.dependencies import CatalogDep, OwnCatalogDep, OwnPromptDep, PromptDep
+from app.catalog.exceptions import (
+    CatalogNotFound,
+    CatalogReadOnly,
+    PromptNotFound,
+    PromptSlugExists,
+)
+from app.catalog.schemas import (
+    CatalogCreate,
+    CatalogPublic,
+    CatalogUpdate,
+    PromptCreate,
+    PromptPublic,
+    PromptUpdate,
+)
+from app.catalog.vocabulary import Category, Depth, Dimension, Kind
+from app.core.errors import responses
+from app.core.pagination import Page, PageDep
+from app.core.routing import ApiRoute, SessionDep
+from app.core.schemas import Locale
+
+router = APIRouter(prefix="/v1", tags=["catalog"], route_class=ApiRoute)
+
+OWN_CATALOG_ERRORS = responses(ForbiddenForMemberToken, CatalogReadOnly, CatalogNotFound)
+OWN_PROMPT_ERRORS = responses(ForbiddenForMemberToken, CatalogReadOnly, PromptNotFound)
+LocaleQuery = Annotated[Locale | None, Query(description="Only this locale, e.g. `en`.")]
+
+
+@router.get("/catalogs")
+def list_catalogs(
+    session: SessionDep, principal: PrincipalDep, page: PageDep, locale: LocaleQuery = None
+) -> Page[CatalogPublic]:
+    """List the built-in catalogs and your own, newest first."""
+    return service.list_catalogs(session, principal, page, locale)
+
+
+@router.post(
+    "/catalogs",
+    status_code=status.HTTP_201_CREATED,
+    responses=responses(ForbiddenForMemberToken),
+)
+def create_catalog(
+    body: CatalogCreate, session: SessionDep, principal: TenantKeyDep
+) -> CatalogPublic:
+    """Create a catalog of your own prompts, visible only to your tenant in this mode."""
+    return service.catalog_public(service.create_catalog(session, principal, body), principal, 0)
+
+
+@router.get("/catalogs/{catalog_id}", responses=responses(CatalogNotFound))
+def get_catalog(session: SessionDep, principal: PrincipalDep, catalog: CatalogDep) -> CatalogPublic:
+    """Read a catalog."""
+    return service.catalog_with_count(session, principal, catalog)
+
+
+@router.patch("/catalogs/{catalog_id}", responses=OWN_CATALOG_ERRORS)
+def update_catalog(
+    body: CatalogUpdate, session: SessionDep, principal: TenantKeyDep, catalog: OwnCatalogDep
+) -> CatalogPublic:
+    """Change your catalog's title or description."""
+    return service.catalog_with_count(
+        session, principal, service.update_catalog(session, catalog, body)
+    )
+
+
+@router.delete(
+    "/catalogs/{catalog_id}", status_code=status.HTTP_204_NO_CONTENT, responses=OWN_CATALOG_ERRORS
+)
+def archive_catalog(session: SessionDep, catalog: OwnCatalogDep) -> Response:
+    """Archive your catalog and its prompts (prompts already delivered stay readable there)."""
+    service.archive_catalog(session, catalog)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/prompts", responses=responses(CatalogNotFound))
+def list_prompts(
+    session: SessionDep,
+    principal: PrincipalDep,
+    page: PageDep,
+    catalog_id: Annotated[str | None, Query(max_length=64)] = None,
+    category: Category | None = None,
+    dimension: Dimension | None = None,
+    depth: Depth | None = None,
+    kind: Kind | None = None,
+    locale: LocaleQuery = None,
+) -> Page[PromptPublic]:
+    """List prompts from the built-in catalogs and your own, with filters."""
+    return service.list_prompts(
+        session,
+        principal,
+        page,
+        catalog_id=catalog_id,
+        category=category,
+        dimension=dimension,
+        depth=depth,
+        kind=kind,
+        locale=locale,
+    )
+
+
+@router.get("/prompts/{prompt_id}", responses=responses(PromptNotFound))
+def get_prompt(principal: PrincipalDep, prompt: PromptDep) -> PromptPublic:
+    """Read a prompt."""
+    return service.prompt_public(prompt, principal)
+
+
+@router.post(
+    "/catalogs/{catalog_id}/prompts",
+    status_code=status.HTTP_201_CREATED,
+    responses=responses(
+        ForbiddenForMemberToken, CatalogReadOnly, CatalogNotFound, PromptSlugExists
+    ),
+)
+def create_prompt(
+    body: PromptCreate, session: SessionDep, principal: TenantKeyDep, catalog: OwnCatalogDep
+) -> PromptPublic:
+    """Add a prompt to your catalog; it takes the catalog's locale."""
+    return service.prompt_public(service.create_prompt(session, catalog, body), principal)
+
+
+@router.patch("/prompts/{prompt_id}", responses=OWN_PROMPT_ERRORS)
+def update_prompt(
+    body: PromptUpdate, session: SessionDep, principal: TenantKeyDep, prompt: OwnPromptDep
+) -> PromptPublic:
+    """Change your prompt's text, category, dimensions, depth, kind or tags."""
+    return service.prompt_public(service.update_prompt(session, prompt, body), principal)
+
+
+@router.delete(
+    "/prompts/{prompt_id}", status_code=status.HTTP_204_NO_CONTENT, responses=OWN_PROMPT_ERRORS
+)
+def archive_prompt(session: SessionDep, prompt: OwnPromptDep) -> Response:
+    """Archive your prompt: no longer listed, still shown in deliveries that hold it."""
+    service.archive_prompt(session, prompt)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
