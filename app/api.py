@@ -9,6 +9,7 @@ from app.auth.dependencies import authenticate
 from app.auth.exceptions import AuthenticationRequired, InvalidCredentials
 from app.catalog.router import router as catalog_router
 from app.core.errors import responses
+from app.couples.router import router as couples_router
 from app.members.router import router as members_router
 
 api_router = APIRouter(
@@ -17,3 +18,4 @@ api_router = APIRouter(
 )
 api_router.include_router(members_router)
 api_router.include_router(catalog_router)
+api_router.include_router(couples_router)

@@ -37,6 +37,11 @@ TAGS = [
         "description": "Conversation prompts, activities and reflections for couples, grounded "
         "in how emotional intimacy is recognized, built and improved.",
     },
+    {
+        "name": "pairing",
+        "description": "Invite codes that pair two members into a couple.",
+    },
+    {"name": "couples", "description": "Couples: read them, and dissolve them."},
     {"name": "members", "description": "Your users, as Rapport knows them, and their tokens."},
     {"name": "operations", "description": "Health, readiness and metrics for operators."},
 ]

@@ -3,12 +3,16 @@ when DATABASE_URL names one. Each test runs inside a transaction that is rolled 
 the app's commits turned into savepoints, so tests never see each other's rows."""
 
 import os
+import socket
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
@@ -64,17 +68,17 @@ class DatabaseServer:
 
 
 def _settings(database_url: str, data_dir: Path, **overrides: object) -> Settings:
-    return Settings(
-        environment="test",
-        database_url=database_url,
-        data_dir=data_dir,
-        secret_key=TEST_SECRET,
-        token_secret=SecretStr("token-secret-" + "y" * 40),
-        encryption_key=SecretStr("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="),
-        db_pool_size=5,
-        db_max_overflow=5,
-        **overrides,  # type: ignore[arg-type]
-    )
+    values: dict[str, object] = {
+        "environment": "test",
+        "database_url": database_url,
+        "data_dir": data_dir,
+        "secret_key": TEST_SECRET,
+        "token_secret": SecretStr("token-secret-" + "y" * 40),
+        "encryption_key": SecretStr("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="),
+        "db_pool_size": 5,
+        "db_max_overflow": 5,
+    }
+    return Settings.model_validate({**values, **overrides})
 
 
 @pytest.fixture(scope="session")
@@ -196,3 +200,47 @@ def cli_database(
     get_settings.cache_clear()
     yield url
     get_settings.cache_clear()
+
+
+@dataclass
+class LiveServer:
+    """The real app served by uvicorn on loopback, on its own committed database."""
+
+    base_url: str
+    settings: Settings
+    engine: Engine
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(fresh_database: Callable[[], str], data_dir: Path) -> Iterator[LiveServer]:
+    url = fresh_database()
+    migrations.upgrade(url)
+    settings = _settings(url, data_dir, db_pool_size=20, db_max_overflow=20)
+    engine = make_engine(settings)
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings, Database(engine)),
+            host="127.0.0.1",
+            port=port,
+            log_config=None,
+            log_level="warning",
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the live server did not start")
+        time.sleep(0.05)
+    yield LiveServer(f"http://127.0.0.1:{port}", settings, engine)
+    server.should_exit = True
+    thread.join(timeout=10)
+    engine.dispose()

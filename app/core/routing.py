@@ -44,6 +44,15 @@ def get_app_settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
+def on_failure(request: Request, write: Callable[[Session], None]) -> None:
+    """Have `write` run in its own transaction once the request's own has rolled back: for
+    what an error must still leave behind (a failed attempt counted against a guesser).
+    Running it after the rollback also keeps SQLite's single write lock free of nesting."""
+    callbacks: list[Callable[[Session], None]] = getattr(request.state, "on_failure", [])
+    callbacks.append(write)
+    request.state.on_failure = callbacks
+
+
 def _finish(request: Request, response: Response | None) -> None:
     session: Session | None = getattr(request.state, "session", None)
     claimed: idempotency.Claim | None = getattr(request.state, "idempotency_claim", None)
@@ -63,6 +72,11 @@ def _finish(request: Request, response: Response | None) -> None:
         if claimed is not None:
             with _database(request).session(write=True) as release_session:
                 idempotency.release(release_session, claimed)
+        if not success:
+            for write in getattr(request.state, "on_failure", []):
+                with _database(request).session(write=True) as failure_session:
+                    write(failure_session)
+                    failure_session.commit()
 
 
 async def claim_idempotency_key(

@@ -11,7 +11,12 @@ from app.core.ids import new_id
 from app.core.pagination import Page, PageParams, paginate
 from app.core.security import Principal
 from app.members import lifecycle
-from app.members.exceptions import MemberExists, MemberNotFound
+from app.members.exceptions import (
+    ActingForAnotherMember,
+    MemberExists,
+    MemberIdRequired,
+    MemberNotFound,
+)
 from app.members.models import Member
 from app.members.schemas import (
     MemberCreate,
@@ -37,6 +42,20 @@ def get_visible(session: Session, principal: Principal, member_id: str) -> Membe
     ):
         raise MemberNotFound(f"No member {member_id} here.")
     return member
+
+
+def acting_member(
+    session: Session, principal: Principal, member_id: str | None, *, field: str = "member_id"
+) -> Member:
+    """The member a call acts for: a token's own member (naming another is 403), or the
+    member a secret key names (required; 404 outside the tenant and mode)."""
+    if principal.is_member:
+        if member_id is not None and member_id != principal.member_id:
+            raise ActingForAnotherMember(f"This token acts only for {principal.member_id}.")
+        return get_visible(session, principal, str(principal.member_id))
+    if member_id is None:
+        raise MemberIdRequired(field)
+    return get_visible(session, principal, member_id)
 
 
 def create_member(session: Session, principal: Principal, data: MemberCreate) -> Member:
