@@ -8,8 +8,10 @@ from fastapi import APIRouter, Depends
 from app.auth.dependencies import authenticate
 from app.auth.exceptions import AuthenticationRequired, InvalidCredentials
 from app.catalog.router import router as catalog_router
+from app.checkins.router import router as checkins_router
 from app.core.errors import responses
 from app.couples.router import router as couples_router
+from app.deliveries.router import router as deliveries_router
 from app.members.router import router as members_router
 
 api_router = APIRouter(
@@ -19,3 +21,5 @@ api_router = APIRouter(
 api_router.include_router(members_router)
 api_router.include_router(catalog_router)
 api_router.include_router(couples_router)
+api_router.include_router(checkins_router)
+api_router.include_router(deliveries_router)

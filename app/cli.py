@@ -24,6 +24,8 @@ from app.core import migrations
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine, session_scope
 from app.core.errors import AppError
+from app.encryption import service as encryption
+from app.encryption.keyring import EncryptionKeyError
 from app.models import Tenant
 from app.tenants import service as tenants
 
@@ -182,6 +184,18 @@ def _serve_content(settings: Settings, out: Output) -> None:
         cmd_content_load(settings, argparse.Namespace(directory=None), out)
 
 
+def cmd_encryption_rotate(settings: Settings, args: argparse.Namespace, out: Output) -> None:
+    """Rewrap every member data key under ENCRYPTION_KEY; texts are not touched."""
+    try:
+        ring = encryption.keyring(settings)
+    except EncryptionKeyError as exc:
+        raise UsageError(str(exc)) from exc
+    with session_scope(make_engine(settings)) as session:
+        count = encryption.rewrap_all(session, ring)
+    out.line(f"rewrapped {count} member keys under master key {ring.current_id}")
+    out.result({"rewrapped": count, "master_key_id": ring.current_id})
+
+
 def bootstrap_development(settings: Settings, out: Output) -> dict[str, Any] | None:
     """In development, an empty database gets a `dev` tenant and one test key, printed once."""
     if settings.environment != "development":
@@ -264,6 +278,15 @@ def build_parser() -> Parser:
     cl = content_sub.add_parser("load", parents=[common], help="validate and upsert content/")
     cl.add_argument("--directory", help="default: CONTENT_DIR (the repository's content/)")
     cl.set_defaults(handler=cmd_content_load)
+
+    enc = sub.add_parser("encryption", help="manage the master encryption key")
+    enc_sub = enc.add_subparsers(dest="action", required=True, parser_class=Parser)
+    rot = enc_sub.add_parser(
+        "rotate",
+        parents=[common],
+        help="rewrap data keys under ENCRYPTION_KEY (old keys in ENCRYPTION_KEY_PREVIOUS)",
+    )
+    rot.set_defaults(handler=cmd_encryption_rotate)
 
     tenants_cmd = sub.add_parser("tenants", help="manage tenants")
     tenants_sub = tenants_cmd.add_subparsers(dest="action", required=True, parser_class=Parser)

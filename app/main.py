@@ -42,6 +42,14 @@ TAGS = [
         "description": "Invite codes that pair two members into a couple.",
     },
     {"name": "couples", "description": "Couples: read them, and dissolve them."},
+    {
+        "name": "check-ins",
+        "description": "Each partner's ratings of seven dimensions of connection, by local day.",
+    },
+    {
+        "name": "deliveries",
+        "description": "Prompts given to a couple, and both partners' answers (mutual reveal).",
+    },
     {"name": "members", "description": "Your users, as Rapport knows them, and their tokens."},
     {"name": "operations", "description": "Health, readiness and metrics for operators."},
 ]

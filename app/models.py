@@ -2,9 +2,12 @@
 
 from app.audit.models import AuditEvent
 from app.catalog.models import Catalog, Prompt, PromptDimension
+from app.checkins.models import CheckIn
 from app.core.base import SQLModel
 from app.core.idempotency import IdempotencyRecord
 from app.couples.models import ActivePairing, Couple, Invite, InviteAttempt
+from app.deliveries.models import Answer, Delivery
+from app.encryption.models import MemberKey
 from app.members.models import Member
 from app.tenants.models import ApiKey, Tenant
 
@@ -12,14 +15,18 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "ActivePairing",
+    "Answer",
     "ApiKey",
     "AuditEvent",
     "Catalog",
+    "CheckIn",
     "Couple",
+    "Delivery",
     "IdempotencyRecord",
     "Invite",
     "InviteAttempt",
     "Member",
+    "MemberKey",
     "Prompt",
     "PromptDimension",
     "Tenant",

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -244,3 +245,33 @@ def live_server(fresh_database: Callable[[], str], data_dir: Path) -> Iterator[L
     server.should_exit = True
     thread.join(timeout=10)
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def tenant_on_server(live_server: LiveServer) -> factories.TenantWithKeys:
+    with session_scope(live_server.engine) as session:
+        return factories.make_tenant(session, live_server.settings, name="Racing App")
+
+
+def race(
+    base_url: str,
+    headers: dict[str, str] | list[dict[str, str]],
+    posts: list[tuple[str, dict[str, object]]],
+) -> list[httpx.Response]:
+    """Send every POST at the same instant, each on its own thread and connection."""
+    barrier = threading.Barrier(len(posts))
+    results: list[httpx.Response | None] = [None] * len(posts)
+
+    def run(index: int) -> None:
+        path, body = posts[index]
+        these = headers[index] if isinstance(headers, list) else headers
+        with httpx.Client(base_url=base_url, timeout=30) as client:
+            barrier.wait()
+            results[index] = client.post(path, json=body, headers=these)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(posts))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return [r for r in results if r is not None]

@@ -1,5 +1,6 @@
 """The operator's command line, run in-process against a real, committed database."""
 
+import base64
 import json
 from pathlib import Path
 
@@ -12,11 +13,13 @@ from app.audit.models import AuditEvent
 from app.core import migrations
 from app.core.config import get_settings
 from app.core.database import Database
-from app.core.db import make_engine
+from app.core.db import make_engine, session_scope
+from app.encryption import service as encryption
+from app.encryption.keyring import Keyring
 from app.main import create_app
 from app.models import ApiKey, Tenant
 from tests.conftest import _settings
-from tests.factories import bearer
+from tests.factories import bearer, make_member, make_tenant
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, object]]:
@@ -175,3 +178,43 @@ class TestCli:
         code, result = run(capsys, "openapi", "--output", str(target))
         assert code == 0 and result["path"] == str(target)
         assert json.loads(target.read_text())["info"]["title"] == "Rapport API"
+
+
+class TestEncryptionRotate:
+    def test_rewraps_under_the_new_key(
+        self, cli_database: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        migrations.upgrade(cli_database)
+        old_settings = get_settings()
+        engine = make_engine(old_settings)
+        with session_scope(engine) as session:
+            tenant = make_tenant(session, old_settings, name="Rotating")
+            member = make_member(session, tenant_id=tenant.id)
+            sealed = encryption.encrypt(
+                session, encryption.keyring(old_settings), member.id, "kept", "ctx"
+            )
+            member_id = member.id
+        new_key = base64.urlsafe_b64encode(b"k" * 32).decode()
+        monkeypatch.setenv("ENCRYPTION_KEY", new_key)
+        monkeypatch.setenv(
+            "ENCRYPTION_KEY_PREVIOUS",
+            json.dumps([old_settings.encryption_key.get_secret_value()]),
+        )
+        get_settings.cache_clear()
+        capsys.readouterr()
+        code, result = run(capsys, "encryption", "rotate")
+        assert code == 0
+        assert result["rewrapped"] == 1
+        only_new = Keyring(current=b"k" * 32)
+        with Session(engine) as session:
+            assert encryption.decrypt(session, only_new, member_id, sealed, "ctx") == "kept"
+        engine.dispose()
+
+    def test_bad_key_exits_2(
+        self, cli_database: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        monkeypatch.setenv("ENCRYPTION_KEY_PREVIOUS", '["not-a-key"]')
+        get_settings.cache_clear()
+        capsys.readouterr()
+        assert cli.main(["encryption", "rotate"]) == 2
+        assert "32 random bytes" in capsys.readouterr().err

@@ -1,47 +1,18 @@
 """Races, with real concurrent HTTP requests against a served app on a committed database:
 however accepts interleave, each ends with exactly one couple and clear errors for losers."""
 
-import threading
 from collections import Counter
 
 import httpx
 import pytest
 from sqlmodel import Session, col, func, select
 
-from app.core.db import session_scope
 from app.couples.models import ActivePairing, Couple
-from tests.conftest import LiveServer
-from tests.factories import TenantWithKeys, make_tenant
+from tests.conftest import LiveServer, race
+from tests.factories import TenantWithKeys
 
 ROUNDS = 5
 RACERS = 8
-
-
-@pytest.fixture(scope="module")
-def tenant_on_server(live_server: LiveServer) -> TenantWithKeys:
-    with session_scope(live_server.engine) as session:
-        return make_tenant(session, live_server.settings, name="Racing App")
-
-
-def race(
-    base_url: str, headers: dict[str, str], posts: list[tuple[str, dict[str, str]]]
-) -> list[httpx.Response]:
-    """Send every POST at the same instant, each on its own thread and connection."""
-    barrier = threading.Barrier(len(posts))
-    results: list[httpx.Response | None] = [None] * len(posts)
-
-    def run(index: int) -> None:
-        path, body = posts[index]
-        with httpx.Client(base_url=base_url, timeout=30) as client:
-            barrier.wait()
-            results[index] = client.post(path, json=body, headers=headers)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(posts))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return [r for r in results if r is not None]
 
 
 def create_member(client: httpx.Client, headers: dict[str, str], name: str) -> str:

@@ -44,7 +44,7 @@ def _visible_catalog(principal: Principal) -> ColumnElement[bool]:
     )
 
 
-def _visible_prompt(principal: Principal) -> ColumnElement[bool]:
+def visible_prompt(principal: Principal) -> ColumnElement[bool]:
     return and_(
         col(Prompt.archived_at).is_(None),
         or_(
@@ -121,7 +121,7 @@ def get_own_catalog(session: Session, principal: Principal, catalog_id: str) -> 
 
 def get_prompt(session: Session, principal: Principal, prompt_id: str) -> Prompt:
     prompt = session.exec(
-        select(Prompt).where(Prompt.id == prompt_id, _visible_prompt(principal))
+        select(Prompt).where(Prompt.id == prompt_id, visible_prompt(principal))
     ).first()
     if prompt is None:
         raise PromptNotFound(f"No prompt {prompt_id} here.")
@@ -213,7 +213,7 @@ def list_prompts(
     kind: Kind | None = None,
     locale: str | None = None,
 ) -> Page[PromptPublic]:
-    statement = select(Prompt).where(_visible_prompt(principal))
+    statement = select(Prompt).where(visible_prompt(principal))
     if catalog_id is not None:
         statement = statement.where(Prompt.catalog_id == catalog_id)
     if category is not None:

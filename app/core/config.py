@@ -1,5 +1,7 @@
 """Settings: one class, read from the environment (and `.env`), cached for the process."""
 
+import base64
+import binascii
 import json
 import logging
 import secrets
@@ -19,6 +21,7 @@ PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "dev", "
 MIN_SECRET_LENGTH = 32
 GENERATED_SECRETS_FILE = "secrets.json"
 SECRET_NAMES = ("secret_key", "token_secret", "encryption_key")
+ENCRYPTION_KEY_BYTES = 32
 
 
 class Settings(BaseSettings):
@@ -38,6 +41,8 @@ class Settings(BaseSettings):
     token_secret: SecretStr = SecretStr("")
     # Master key that wraps the per-member data keys (base64, 32 bytes).
     encryption_key: SecretStr = SecretStr("")
+    # During a master-key rotation: the keys being retired, still able to unwrap.
+    encryption_key_previous: list[str] = Field(default_factory=list)
 
     member_token_default_ttl_seconds: int = Field(default=3600, ge=60)
     member_token_max_ttl_seconds: int = Field(default=86400, ge=60)
@@ -70,7 +75,17 @@ class Settings(BaseSettings):
                     )
         else:
             self._fill_development_secrets()
+        self._check_encryption_key()
         return self
+
+    def _check_encryption_key(self) -> None:
+        raw = self.encryption_key.get_secret_value()
+        try:
+            decoded = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
+        except (binascii.Error, ValueError):
+            decoded = b""
+        if len(decoded) != ENCRYPTION_KEY_BYTES:
+            raise ValueError("ENCRYPTION_KEY must be base64 of 32 random bytes")
 
     def _fill_development_secrets(self) -> None:
         """Outside production, missing secrets are generated once and kept in the data folder."""

@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, func, select
 
 from app.audit import service as audit
+from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.ids import new_id
 from app.core.pagination import Page, PageParams, paginate
@@ -321,12 +322,16 @@ def invites_of(session: Session, member_id: str) -> Sequence[Invite]:
 
 
 @lifecycle.exporter("couples")
-def _export_couples(session: Session, member: Member) -> list[dict[str, object]]:
+def _export_couples(
+    session: Session, member: Member, _settings: Settings
+) -> list[dict[str, object]]:
     return [couple_public(c).model_dump(mode="json") for c in couples_of(session, member.id)]
 
 
 @lifecycle.exporter("invites")
-def _export_invites(session: Session, member: Member) -> list[dict[str, object]]:
+def _export_invites(
+    session: Session, member: Member, _settings: Settings
+) -> list[dict[str, object]]:
     return [
         invite_public(i, member.display_name).model_dump(mode="json")
         for i in invites_of(session, member.id)

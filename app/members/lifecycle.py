@@ -8,10 +8,11 @@ from typing import Any
 
 from sqlmodel import Session
 
+from app.core.config import Settings
 from app.core.security import Principal
 from app.members.models import Member
 
-Exporter = Callable[[Session, Member], Any]
+Exporter = Callable[[Session, Member, Settings], Any]
 Eraser = Callable[[Session, Member, Principal], None]
 
 _exporters: dict[str, Exporter] = {}
@@ -19,7 +20,7 @@ _erasers: dict[str, Eraser] = {}
 
 
 def exporter(section: str) -> Callable[[Exporter], Exporter]:
-    """Register `fn(session, member)` as the source of the export's `section`."""
+    """Register `fn(session, member, settings)` as the source of the export's `section`."""
 
     def register(fn: Exporter) -> Exporter:
         _exporters[section] = fn
@@ -38,8 +39,8 @@ def eraser(name: str) -> Callable[[Eraser], Eraser]:
     return register
 
 
-def export_sections(session: Session, member: Member) -> dict[str, Any]:
-    return {section: fn(session, member) for section, fn in _exporters.items()}
+def export_sections(session: Session, member: Member, settings: Settings) -> dict[str, Any]:
+    return {section: fn(session, member, settings) for section, fn in _exporters.items()}
 
 
 def erase_dependents(session: Session, member: Member, principal: Principal) -> None:

@@ -71,9 +71,11 @@ def erase_member(session: SessionDep, principal: TenantKeyDep, member: MemberDep
 
 
 @router.get("/{member_id}/export", responses=responses(ForbiddenForMemberToken, MemberNotFound))
-def export_member(session: SessionDep, principal: TenantKeyDep, member: MemberDep) -> MemberExport:
+def export_member(
+    session: SessionDep, settings: SettingsDep, principal: TenantKeyDep, member: MemberDep
+) -> MemberExport:
     """Everything held about a member, as one JSON document."""
-    return service.export_member(session, principal, member)
+    return service.export_member(session, principal, settings, member)
 
 
 @router.post(

@@ -121,12 +121,14 @@ def erase_member(session: Session, principal: Principal, member: Member) -> None
     session.flush()
 
 
-def export_member(session: Session, principal: Principal, member: Member) -> MemberExport:
+def export_member(
+    session: Session, principal: Principal, settings: Settings, member: Member
+) -> MemberExport:
     audit.record(session, principal=principal, action="member.exported", object_id=member.id)
     return MemberExport(
         exported_at=utcnow(),
         member=to_public(member),
-        **lifecycle.export_sections(session, member),
+        **lifecycle.export_sections(session, member, settings),
     )
 
 

@@ -1,0 +1,15 @@
+from typing import Annotated
+
+from fastapi import Depends
+
+from app.auth.dependencies import PrincipalDep
+from app.core.routing import SessionDep
+from app.deliveries import service
+from app.deliveries.models import Delivery
+
+
+def get_delivery_or_404(delivery_id: str, session: SessionDep, principal: PrincipalDep) -> Delivery:
+    return service.get_visible(session, principal, delivery_id)
+
+
+DeliveryDep = Annotated[Delivery, Depends(get_delivery_or_404)]
