@@ -13,6 +13,7 @@ from app.core.errors import responses
 from app.couples.router import router as couples_router
 from app.deliveries.router import router as deliveries_router
 from app.members.router import router as members_router
+from app.scoring.router import router as scoring_router
 
 api_router = APIRouter(
     dependencies=[Depends(authenticate)],
@@ -23,3 +24,4 @@ api_router.include_router(catalog_router)
 api_router.include_router(couples_router)
 api_router.include_router(checkins_router)
 api_router.include_router(deliveries_router)
+api_router.include_router(scoring_router)

@@ -50,6 +50,11 @@ TAGS = [
         "name": "deliveries",
         "description": "Prompts given to a couple, and both partners' answers (mutual reveal).",
     },
+    {
+        "name": "connection",
+        "description": "The couple's connection score, its trend, signals and recommended "
+        "prompts: a self-reflection figure, not a diagnosis (see docs/scoring.md).",
+    },
     {"name": "members", "description": "Your users, as Rapport knows them, and their tokens."},
     {"name": "operations", "description": "Health, readiness and metrics for operators."},
 ]

@@ -17,6 +17,7 @@ from app.deliveries.exceptions import AnswerLocked, DeliveryNotFound, NoPromptAv
 from app.deliveries.schemas import AnswerCreate, AnswerPublic, DeliveryCreate, DeliveryPublic
 from app.encryption.dependencies import KeyringDep
 from app.members.exceptions import ActingForAnotherMember, MemberIdRequired, MemberNotFound
+from app.scoring import service as scoring_service
 
 router = APIRouter(prefix="/v1", tags=["deliveries"], route_class=ApiRoute)
 
@@ -38,7 +39,9 @@ def create_delivery(
     couple: CoupleDep,
 ) -> DeliveryPublic:
     """Give the couple a prompt: the one named, or one chosen that it was not given lately."""
-    delivery = service.create_delivery(session, principal, couple, body)
+    delivery = service.create_delivery(
+        session, principal, couple, body, weights=scoring_service.delivery_weights
+    )
     return service.present(session, principal, ring, delivery)
 
 

@@ -2,6 +2,7 @@
 catalog (what may be given) and, through `dimension_weights`, whatever says which
 dimensions a couple most needs; neither of those imports this module."""
 
+import hashlib
 import random
 from collections.abc import Callable
 from datetime import timedelta
@@ -283,3 +284,50 @@ def _export_answers(session: Session, member: Member, settings: Settings) -> lis
 def _erase_answers(session: Session, member: Member, principal: Principal) -> None:
     session.exec(delete(Answer).where(col(Answer.member_id) == member.id))
     session.flush()
+
+
+# ---- recommendations -------------------------------------------------------------------
+
+
+def recommend(
+    session: Session,
+    principal: Principal,
+    couple: Couple,
+    targets: list[tuple[str, str]],
+    seed: str,
+) -> list[tuple[Prompt, str, str]]:
+    """One prompt per (dimension, reason), from the couple's catalogs, not given to it in
+    the last 60 days, none twice. The pick is stable for a given seed (couple and day), so
+    the same call answers the same prompts all day."""
+    recent = select(Delivery.prompt_id).where(
+        Delivery.couple_id == couple.id, col(Delivery.delivered_at) > utcnow() - RECENT
+    )
+    picked: list[tuple[Prompt, str, str]] = []
+    taken: set[str] = set()
+    for dimension, reason in targets:
+        candidates = [
+            pid
+            for pid in session.exec(
+                select(Prompt.id)
+                .where(
+                    catalog_service.visible_prompt(principal),
+                    col(Prompt.id).not_in(recent),
+                    col(Prompt.id).in_(
+                        select(PromptDimension.prompt_id).where(
+                            PromptDimension.dimension == dimension
+                        )
+                    ),
+                )
+                .order_by(col(Prompt.id))
+            )
+            if pid not in taken
+        ]
+        if not candidates:
+            continue
+        digest = hashlib.sha256(f"{seed}:{dimension}".encode()).digest()
+        prompt_id = candidates[int.from_bytes(digest[:8], "big") % len(candidates)]
+        prompt = session.get(Prompt, prompt_id)
+        assert prompt is not None
+        taken.add(prompt_id)
+        picked.append((prompt, dimension, reason))
+    return picked

@@ -1,0 +1,123 @@
+from datetime import date, timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from app.auth.dependencies import PrincipalDep
+from app.catalog import service as catalog_service
+from app.core.errors import responses
+from app.core.routing import ApiRoute, SessionDep
+from app.couples.dependencies import CoupleDep
+from app.couples.exceptions import CoupleNotFound
+from app.deliveries import service as deliveries_service
+from app.scoring import model, service
+from app.scoring.exceptions import DateOutOfRange
+from app.scoring.schemas import (
+    ConnectionPublic,
+    DimensionPublic,
+    PartnerPublic,
+    RecommendationPublic,
+    SeriesPointPublic,
+    SeriesPublic,
+    SignalPublic,
+    TrendPublic,
+    WindowPublic,
+)
+
+router = APIRouter(prefix="/v1", tags=["connection"], route_class=ApiRoute)
+
+MAX_SERIES_DAYS = 366
+
+
+@router.get(
+    "/couples/{couple_id}/connection",
+    responses=responses(CoupleNotFound, DateOutOfRange),
+)
+def get_connection(
+    session: SessionDep,
+    principal: PrincipalDep,
+    couple: CoupleDep,
+    window_days: Annotated[int, Query(ge=7, le=365, description="Days the score covers.")] = 28,
+    as_of: Annotated[
+        date | None, Query(description="Local date; default the couple's today.")
+    ] = None,
+) -> ConnectionPublic:
+    """The couple's connection score (0–100) with its trend, dimensions, signals and prompts."""
+    today = service.couple_today(session, couple)
+    as_of = as_of or today
+    if as_of > today:
+        raise DateOutOfRange(
+            f"as_of {as_of} is after the couple's today ({today}).", pointer="#/query/as_of"
+        )
+    result = service.connection(session, couple, as_of, window_days)
+    recommendations = deliveries_service.recommend(
+        session,
+        principal,
+        couple,
+        model.weakest_dimensions(result),
+        seed=f"{couple.id}:{as_of}",
+    )
+    return ConnectionPublic(
+        couple_id=couple.id,
+        as_of=as_of,
+        score=result.score,
+        status=result.status,
+        trend=TrendPublic(
+            direction=result.trend.direction,
+            slope_per_week=result.trend.slope_per_week,
+            confidence=result.trend.confidence,
+            method=result.trend.method,
+        ),
+        dimensions={
+            key: DimensionPublic(
+                score=d.score, direction=d.direction, slope_per_week=d.slope_per_week, gap=d.gap
+            )
+            for key, d in result.dimensions.items()
+        },
+        partners=[PartnerPublic.model_validate(p, from_attributes=True) for p in result.partners],
+        signals=[SignalPublic.model_validate(s, from_attributes=True) for s in result.signals],
+        recommendations=[
+            RecommendationPublic(
+                prompt=catalog_service.prompt_public(prompt, principal),
+                dimension=dimension,
+                reason=reason,
+            )
+            for prompt, dimension, reason in recommendations
+        ],
+        data_points=result.data_points,
+        window=WindowPublic(start=result.window_start, end=result.window_end, days=window_days),
+        model_version=result.model_version,
+        livemode=couple.livemode,
+    )
+
+
+@router.get(
+    "/couples/{couple_id}/connection/series",
+    responses=responses(CoupleNotFound, DateOutOfRange),
+)
+def get_connection_series(
+    session: SessionDep,
+    couple: CoupleDep,
+    granularity: Literal["day", "week"] = "day",
+    date_from: Annotated[date | None, Query(alias="from")] = None,
+    date_to: Annotated[date | None, Query(alias="to")] = None,
+) -> SeriesPublic:
+    """Points for a chart: each day's or week's score, and the smoothed score."""
+    end = date_to or service.couple_today(session, couple)
+    start = date_from or end - timedelta(days=89 if granularity == "day" else 52 * 7 - 1)
+    if start > end:
+        raise DateOutOfRange("`from` is after `to`.", pointer="#/query/from")
+    if (end - start).days >= MAX_SERIES_DAYS:
+        raise DateOutOfRange(
+            f"A series spans at most {MAX_SERIES_DAYS} days.", pointer="#/query/from"
+        )
+    points = service.series(session, couple, start, end, granularity)
+    return SeriesPublic(
+        couple_id=couple.id,
+        granularity=granularity,
+        start=start,
+        end=end,
+        points=[SeriesPointPublic.model_validate(p, from_attributes=True) for p in points],
+        model_version=model.MODEL_VERSION,
+        livemode=couple.livemode,
+    )
