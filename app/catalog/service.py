@@ -31,30 +31,22 @@ from app.core.security import Principal
 MAX_SLUG = 60
 
 
-def _visible_catalog(principal: Principal) -> ColumnElement[bool]:
+def _visible(model: type[Catalog] | type[Prompt], principal: Principal) -> ColumnElement[bool]:
+    """Not archived, and built-in or the caller's own (its tenant, in its mode)."""
     return and_(
-        col(Catalog.archived_at).is_(None),
+        col(model.archived_at).is_(None),
         or_(
-            col(Catalog.tenant_id).is_(None),
+            col(model.tenant_id).is_(None),
             and_(
-                col(Catalog.tenant_id) == principal.tenant_id,
-                col(Catalog.livemode) == principal.livemode,
+                col(model.tenant_id) == principal.tenant_id,
+                col(model.livemode) == principal.livemode,
             ),
         ),
     )
 
 
 def visible_prompt(principal: Principal) -> ColumnElement[bool]:
-    return and_(
-        col(Prompt.archived_at).is_(None),
-        or_(
-            col(Prompt.tenant_id).is_(None),
-            and_(
-                col(Prompt.tenant_id) == principal.tenant_id,
-                col(Prompt.livemode) == principal.livemode,
-            ),
-        ),
-    )
+    return _visible(Prompt, principal)
 
 
 def _prompt_counts(session: Session, catalog_ids: Sequence[str]) -> dict[str, int]:
@@ -105,7 +97,7 @@ def prompt_public(prompt: Prompt, principal: Principal) -> PromptPublic:
 
 def get_catalog(session: Session, principal: Principal, catalog_id: str) -> Catalog:
     catalog = session.exec(
-        select(Catalog).where(Catalog.id == catalog_id, _visible_catalog(principal))
+        select(Catalog).where(Catalog.id == catalog_id, _visible(Catalog, principal))
     ).first()
     if catalog is None:
         raise CatalogNotFound(f"No catalog {catalog_id} here.")
@@ -144,7 +136,7 @@ def catalog_with_count(session: Session, principal: Principal, catalog: Catalog)
 def list_catalogs(
     session: Session, principal: Principal, page: PageParams, locale: str | None
 ) -> Page[CatalogPublic]:
-    statement = select(Catalog).where(_visible_catalog(principal))
+    statement = select(Catalog).where(_visible(Catalog, principal))
     if locale is not None:
         statement = statement.where(Catalog.locale == locale)
     rows = paginate(

@@ -30,7 +30,7 @@ from app.core.ids import new_id
 from app.core.pagination import Order, Page, PageParams, paginate
 from app.core.security import Principal
 from app.couples import service as couples_service
-from app.couples.exceptions import CoupleNotActive, CoupleNotFound
+from app.couples.exceptions import CoupleNotActive
 from app.couples.models import Couple
 from app.encryption import service as encryption
 from app.encryption.keyring import Keyring
@@ -115,17 +115,8 @@ def get_visible(session: Session, principal: Principal, check_in_id: str) -> Che
     """Tenant keys: any check-in of the tenant and mode. Member tokens: those of their own
     active couple."""
     check_in = session.get(CheckIn, check_in_id)
-    if (
-        check_in is None
-        or check_in.tenant_id != principal.tenant_id
-        or check_in.livemode != principal.livemode
-    ):
+    if check_in is None or not couples_service.sees_couple_data(session, principal, check_in):
         raise CheckInNotFound(f"No check-in {check_in_id} here.")
-    if principal.is_member:
-        try:
-            couples_service.get_visible_couple(session, principal, check_in.couple_id)
-        except CoupleNotFound:
-            raise CheckInNotFound(f"No check-in {check_in_id} here.") from None
     return check_in
 
 

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
@@ -249,6 +250,26 @@ def get_visible_couple(session: Session, principal: Principal, couple_id: str) -
     ):
         raise CoupleNotFound(f"No couple {couple_id} here.")
     return couple
+
+
+class CoupleData(Protocol):
+    tenant_id: str
+    livemode: bool
+    couple_id: str
+
+
+def sees_couple_data(session: Session, principal: Principal, row: CoupleData) -> bool:
+    """Whether a couple's row (a check-in, a delivery) is the caller's to see: its tenant and
+    mode, and for a member token its own active couple."""
+    if row.tenant_id != principal.tenant_id or row.livemode != principal.livemode:
+        return False
+    if not principal.is_member:
+        return True
+    try:
+        get_visible_couple(session, principal, row.couple_id)
+    except CoupleNotFound:
+        return False
+    return True
 
 
 def list_couples(

@@ -19,7 +19,7 @@ from app.core.ids import new_id
 from app.core.pagination import Page, PageParams, paginate
 from app.core.security import Principal
 from app.couples import service as couples_service
-from app.couples.exceptions import CoupleNotActive, CoupleNotFound
+from app.couples.exceptions import CoupleNotActive
 from app.couples.models import Couple
 from app.deliveries.exceptions import AnswerLocked, DeliveryNotFound, NoPromptAvailable
 from app.deliveries.models import Answer, Delivery
@@ -121,17 +121,8 @@ def _choose_for(
 
 def get_visible(session: Session, principal: Principal, delivery_id: str) -> Delivery:
     delivery = session.get(Delivery, delivery_id)
-    if (
-        delivery is None
-        or delivery.tenant_id != principal.tenant_id
-        or delivery.livemode != principal.livemode
-    ):
+    if delivery is None or not couples_service.sees_couple_data(session, principal, delivery):
         raise DeliveryNotFound(f"No delivery {delivery_id} here.")
-    if principal.is_member:
-        try:
-            couples_service.get_visible_couple(session, principal, delivery.couple_id)
-        except CoupleNotFound:
-            raise DeliveryNotFound(f"No delivery {delivery_id} here.") from None
     return delivery
 
 
