@@ -19,6 +19,7 @@ from app.core.errors import PROBLEM_JSON, Problem, install_error_handlers, probl
 from app.core.idempotency import Replay
 from app.core.logging import configure_logging
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from app.core.ratelimit import make_limiter
 from app.ops.router import router as ops_router
 
 API_DESCRIPTION = """
@@ -92,6 +93,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.database = database
+    app.state.rate_limiter = make_limiter(
+        settings.rate_limit_storage_url,
+        settings.rate_limit_key_per_minute,
+        settings.rate_limit_token_per_minute,
+    )
 
     install_error_handlers(app)
 

@@ -7,6 +7,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.auth import service
 from app.auth.exceptions import ForbiddenForMemberToken
+from app.core.ratelimit import RateLimited, RateLimiter
 from app.core.routing import SettingsDep
 from app.core.security import Principal
 
@@ -34,6 +35,21 @@ def authenticate(
 
 
 PrincipalDep = Annotated[Principal, Depends(authenticate)]
+
+
+def enforce_rate_limit(request: Request, principal: PrincipalDep) -> None:
+    """Count the call against its key's or member's limit; 429 past it."""
+    limiter: RateLimiter = request.app.state.rate_limiter
+    decision = limiter.check(principal)
+    if decision is None:
+        return
+    headers = decision.headers()
+    request.state.response_headers = headers
+    if not decision.allowed:
+        raise RateLimited(
+            f"Over {decision.limit} requests a minute; retry in {decision.reset_seconds} s.",
+            headers={**headers, "Retry-After": str(decision.reset_seconds)},
+        )
 
 
 def require_tenant_key(principal: PrincipalDep) -> Principal:

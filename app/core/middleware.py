@@ -65,6 +65,9 @@ class RequestContextMiddleware:
                 if not path.startswith(DOCS_PATHS):
                     headers.setdefault("Content-Security-Policy", API_CSP)
                 headers.setdefault("Cache-Control", "no-store")
+                # Set by dependencies for every answer (rate-limit headers, say).
+                for key, value in scope.get("state", {}).get("response_headers", {}).items():
+                    headers.setdefault(key, value)
             await send(message)
 
         try:
