@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         yield
         database.engine.dispose()
 
-    docs = settings.docs_enabled
+    docs = settings.serve_docs
     app = FastAPI(
         title="Rapport API",
         version="1.0.0",

@@ -57,7 +57,8 @@ class Settings(BaseSettings):
     rate_limit_storage_url: str = ""
 
     cors_origins: list[str] = Field(default_factory=list)
-    docs_enabled: bool = True
+    # /docs, /redoc and /openapi.json: on by default, off by default in production.
+    docs_enabled: bool | None = None
     content_dir: Path = Path(__file__).resolve().parents[2] / "content"
     load_content_on_start: bool = True
 
@@ -108,6 +109,12 @@ class Settings(BaseSettings):
             )
         for name in missing:
             setattr(self, name, SecretStr(stored[name]))
+
+    @property
+    def serve_docs(self) -> bool:
+        if self.docs_enabled is None:
+            return self.environment != "production"
+        return self.docs_enabled
 
     @property
     def is_sqlite(self) -> bool:
