@@ -4,10 +4,13 @@ the app's commits turned into savepoints, so tests never see each other's rows."
 
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -275,3 +278,46 @@ def race(
     for thread in threads:
         thread.join()
     return [r for r in results if r is not None]
+
+
+@contextmanager
+def served(
+    settings: Settings, *, workers: int = 1, **env_overrides: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`rapport serve` as its own process (what operators run), on `settings`' database."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "DATA_DIR": str(settings.data_dir),
+        "ENVIRONMENT": "test",
+        "SECRET_KEY": settings.secret_key.get_secret_value(),
+        "TOKEN_SECRET": settings.token_secret.get_secret_value(),
+        "ENCRYPTION_KEY": settings.encryption_key.get_secret_value(),
+        "LOAD_CONTENT_ON_START": "false",
+        "LOG_LEVEL": "WARNING",
+        **env_overrides,
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError("rapport serve did not start")
+            time.sleep(0.2)
+        yield base, server
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            server.wait(timeout=20)

@@ -2,9 +2,6 @@
 and counts shared across workers through Redis."""
 
 import os
-import socket
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -22,7 +19,7 @@ from app.core.config import Settings
 from app.core.db import make_engine, session_scope
 from app.core.security import Principal
 from app.tenants.models import ApiKey
-from tests.conftest import TEST_SECRET, _free_port, _settings
+from tests.conftest import _settings, served
 from tests.factories import TenantWithKeys, bearer, make_member, make_tenant, member_token
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -164,41 +161,8 @@ def two_workers(fresh_database: Callable[[], str], tmp_path: Path) -> Iterator[t
         tenant = make_tenant(session, settings, name="Two workers")
         set_key_limit(session, tenant.test_key_id, 20)
     engine.dispose()
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "DATA_DIR": str(tmp_path),
-        "ENVIRONMENT": "test",
-        "SECRET_KEY": TEST_SECRET.get_secret_value(),
-        "TOKEN_SECRET": settings.token_secret.get_secret_value(),
-        "ENCRYPTION_KEY": settings.encryption_key.get_secret_value(),
-        "RATE_LIMIT_STORAGE_URL": REDIS_URL,
-        "LOAD_CONTENT_ON_START": "false",
-        "LOG_LEVEL": "WARNING",
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    if httpx.get(f"{base}/readyz").status_code == 200:
-                        break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            raise RuntimeError("rapport serve did not start")
+    with served(settings, workers=2, RATE_LIMIT_STORAGE_URL=REDIS_URL) as (base, _):
         yield base, tenant.test_secret
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 @pytest.mark.slow
