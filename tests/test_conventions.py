@@ -234,3 +234,50 @@ class TestIdempotency:
             headers={**tenant.headers(), "Idempotency-Key": "k" * 256},
         )
         assert response.status_code == 422
+
+
+class TestStrictQueries:
+    def test_unknown_query_parameter_is_refused(
+        self, client: TestClient, tenant: TenantWithKeys
+    ) -> None:
+        response = client.get("/v1/members", params={"limt": 5}, headers=tenant.headers())
+        assert response.status_code == 422
+        assert response.json()["errors"] == [
+            {"pointer": "#/query/limt", "detail": "Unknown query parameter 'limt'."}
+        ]
+
+    def test_known_parameters_of_dependencies_are_accepted(
+        self, client: TestClient, tenant: TenantWithKeys
+    ) -> None:
+        response = client.get(
+            "/v1/members", params={"limit": 5, "external_id": "x"}, headers=tenant.headers()
+        )
+        assert response.status_code == 200
+
+    def test_undecodable_body_is_422(self, client: TestClient, tenant: TenantWithKeys) -> None:
+        response = client.post(
+            "/v1/members",
+            content=b"\xff\xfe\x00",
+            headers={**tenant.headers(), "content-type": "application/json"},
+        )
+        assert response.status_code == 422
+        assert response.json()["code"] == "validation_error"
+
+    def test_nul_characters_are_refused_everywhere(
+        self, client: TestClient, session: Session, tenant: TenantWithKeys
+    ) -> None:
+        """PostgreSQL cannot store U+0000; every engine refuses it the same way (found by
+        schema fuzzing)."""
+        body = client.post(
+            "/v1/members",
+            json={"external_id": "a\u0000b", "display_name": "N"},
+            headers=tenant.headers(),
+        )
+        path = client.get("/v1/members/mem_%00x", headers=tenant.headers())
+        query = client.get(
+            "/v1/members", params={"external_id": "a\u0000"}, headers=tenant.headers()
+        )
+        for response in (body, path, query):
+            assert response.status_code == 422
+            assert response.json()["detail"] == "Text may not contain NUL (U+0000) characters."
+        assert member_count(session, tenant.id) == 0

@@ -191,9 +191,24 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     )
 
 
+# What FastAPI raises for a body it cannot decode at all (bytes that are not UTF-8 JSON).
+UNPARSABLE_BODY = "There was an error parsing the body"
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
+    if status == 400 and exc.detail == UNPARSABLE_BODY:
+        # The same answer as malformed JSON: a 422 pointing at the whole document.
+        detail = "The body is not UTF-8 JSON."
+        return problem_response(
+            request,
+            status=422,
+            code="validation_error",
+            title="Validation failed",
+            detail=detail,
+            errors=[{"pointer": "#/", "detail": detail}],
+        )
     headers = dict(exc.headers or {})
     codes = {
         400: "bad_request",

@@ -2,10 +2,12 @@
 committed only when the answer is a success, with the idempotency record in the same
 transaction; and the dependencies that hand routes their session."""
 
+import json
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -14,6 +16,7 @@ from starlette.responses import Response
 from app.core import idempotency
 from app.core.config import Settings
 from app.core.database import Database
+from app.core.errors import ValidationFailed
 from app.core.security import Principal
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -106,6 +109,42 @@ async def claim_idempotency_key(
     request.state.idempotency_claim = await run_in_threadpool(_claim)
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+async def _refuse_nul_characters(request: Request) -> None:
+    """No text may hold NUL: PostgreSQL cannot store it, so refuse it everywhere alike."""
+    found = "\x00" in request.url.path or any(
+        "\x00" in k or "\x00" in v for k, v in request.query_params.multi_items()
+    )
+    if not found and request.method not in SAFE_METHODS:
+        body = await request.body()
+        if b"\x00" in body:
+            found = True
+        elif b"u0000" in body.lower():  # only then is it worth decoding to look closer
+            try:
+                found = _has_nul(json.loads(body))
+            except ValueError:
+                found = False  # not JSON: the body's own validation answers
+    if found:
+        raise ValidationFailed("Text may not contain NUL (U+0000) characters.", pointer="#/")
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    """Every query parameter a route reads, its dependencies' included."""
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
 class ApiRoute(APIRoute):
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         methods = {m.upper() for m in kwargs.get("methods") or ()}
@@ -118,8 +157,16 @@ class ApiRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        known = _query_names(self.dependant)
 
         async def run(request: Request) -> Response:
+            await _refuse_nul_characters(request)
+            unknown = sorted(set(request.query_params) - known)
+            if unknown:
+                # Like unknown body fields: refused, so a typo never silently does nothing.
+                raise ValidationFailed(
+                    f"Unknown query parameter {unknown[0]!r}.", pointer=f"#/query/{unknown[0]}"
+                )
             try:
                 response = await handler(request)
             except BaseException:
