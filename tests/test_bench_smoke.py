@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 from app.core.migrations import ROOT
+from tests.conftest import _free_port
 
 
 def test_connection_scaling_smoke() -> None:
@@ -20,7 +21,7 @@ def test_connection_scaling_smoke() -> None:
             "--seconds",
             "0.3",
             "--port",
-            "8179",
+            str(_free_port()),
         ],
         cwd=ROOT,
         capture_output=True,

@@ -62,6 +62,12 @@ class TestCreateInvite:
         assert row is not None
         hours = (row.expires_at - row.created_at).total_seconds() / 3600
         assert 71.9 < hours <= 72
+        audited = session.exec(
+            select(AuditEvent.action, AuditEvent.actor_type).where(
+                AuditEvent.object_id == body["id"]
+            )
+        ).all()
+        assert audited == [("invite.created", "key")]
 
     def test_with_member_token_inviter_implied(
         self, client: TestClient, settings: Settings, pair: tuple[Member, Member]

@@ -30,7 +30,6 @@ from app.core.ids import new_id
 from app.core.pagination import Order, Page, PageParams, paginate
 from app.core.security import Principal
 from app.couples import service as couples_service
-from app.couples.exceptions import CoupleNotActive
 from app.couples.models import Couple
 from app.encryption import service as encryption
 from app.encryption.keyring import Keyring
@@ -79,8 +78,7 @@ def create_check_in(
     session: Session, principal: Principal, ring: Keyring, couple: Couple, data: CheckInCreate
 ) -> CheckIn:
     member = members_service.acting_member(session, principal, data.member_id)
-    if couple.dissolved_at is not None:
-        raise CoupleNotActive(f"Couple {couple.id} is dissolved.")
+    couples_service.lock_active(session, couple)
     if member.id not in (couple.member_a_id, couple.member_b_id):
         raise MemberNotInCouple(f"Member {member.id} is not in couple {couple.id}.")
     today = member_today(member)

@@ -301,8 +301,19 @@ def list_couples(
     )
 
 
+def lock_active(session: Session, couple: Couple, *, exclusive: bool = False) -> None:
+    """Re-read the couple under a row lock (PostgreSQL; SQLite's write lock already
+    serializes) and refuse it if dissolved. Writes into a couple take a shared lock and a
+    dissolve an exclusive one, so a check-in never lands in a couple dissolved before it
+    committed."""
+    session.refresh(couple, with_for_update={"read": not exclusive})
+    if couple.dissolved_at is not None:
+        raise CoupleNotActive(f"Couple {couple.id} was dissolved at {couple.dissolved_at}.")
+
+
 def dissolve_couple(session: Session, principal: Principal | None, couple: Couple) -> Couple:
     """End the couple: both may pair again at once, and their earlier tokens stop working."""
+    lock_active(session, couple, exclusive=True)
     if couple.dissolved_at is not None:
         raise CoupleNotActive(f"Couple {couple.id} was dissolved at {couple.dissolved_at}.")
     now = utcnow()

@@ -19,7 +19,6 @@ from app.core.ids import new_id
 from app.core.pagination import Page, PageParams, paginate
 from app.core.security import Principal
 from app.couples import service as couples_service
-from app.couples.exceptions import CoupleNotActive
 from app.couples.models import Couple
 from app.deliveries.exceptions import AnswerLocked, DeliveryNotFound, NoPromptAvailable
 from app.deliveries.models import Answer, Delivery
@@ -58,8 +57,7 @@ def create_delivery(
     data: DeliveryCreate,
     weights: DimensionWeights = _uniform,
 ) -> Delivery:
-    if couple.dissolved_at is not None:
-        raise CoupleNotActive(f"Couple {couple.id} is dissolved.")
+    couples_service.lock_active(session, couple)
     if data.prompt_id:
         prompt_id = catalog_service.get_prompt(session, principal, data.prompt_id).id
     else:
@@ -138,8 +136,7 @@ def answer(
     member = members_service.acting_member(session, principal, member_id)
     couple = session.get(Couple, delivery.couple_id)
     assert couple is not None
-    if couple.dissolved_at is not None:
-        raise CoupleNotActive(f"Couple {couple.id} is dissolved.")
+    couples_service.lock_active(session, couple)
     if member.id not in (couple.member_a_id, couple.member_b_id):
         raise MemberNotInCouple(f"Member {member.id} is not in couple {couple.id}.")
     if delivery.revealed_at is not None:
