@@ -11,6 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 from fastapi import Request
 from sqlalchemy.exc import IntegrityError
@@ -87,17 +88,37 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
+def _stale(record: IdempotencyRecord, now: datetime) -> bool:
+    return record.created_at < now - REPLAY_WINDOW or (
+        not record.completed and record.locked_at < now - LOCK_TIMEOUT
+    )
+
+
+def _refuse_or_replay(record: IdempotencyRecord, fp: str) -> NoReturn:
+    if record.fingerprint != fp:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was used with a different request; use a new key."
+        )
+    if not record.completed:
+        raise IdempotencyKeyInUse("Retry once the first request has finished.")
+    raise Replay(status=record.response_status or 200, body=record.response_body or "")
+
+
+def check_existing(session: Session, principal: Principal, key: str, fp: str) -> None:
+    """With a read-only session: replay or refuse when the key is taken, without waiting
+    for a write lock (retries of a request in flight are the common case under load)."""
+    record = session.get(IdempotencyRecord, (principal.tenant_id, principal.livemode, key))
+    if record is not None and not _stale(record, utcnow()):
+        _refuse_or_replay(record, fp)
+
+
 def claim(session: Session, principal: Principal, key: str, fp: str) -> Claim:
     """Claim `key` for this request (committing), or raise what its earlier use implies."""
     pk = (principal.tenant_id, principal.livemode, key)
     for _ in range(2):
         now = utcnow()
         record = session.get(IdempotencyRecord, pk)
-        stale = record is not None and (
-            record.created_at < now - REPLAY_WINDOW
-            or (not record.completed and record.locked_at < now - LOCK_TIMEOUT)
-        )
-        if record is not None and stale:
+        if record is not None and _stale(record, now):
             session.delete(record)
             session.flush()
             record = None
@@ -117,13 +138,7 @@ def claim(session: Session, principal: Principal, key: str, fp: str) -> Claim:
                 continue  # another request claimed it between our read and insert
             return Claim(*pk)
         session.rollback()
-        if record.fingerprint != fp:
-            raise IdempotencyKeyReused(
-                "This Idempotency-Key was used with a different request; use a new key."
-            )
-        if not record.completed:
-            raise IdempotencyKeyInUse("Retry once the first request has finished.")
-        raise Replay(status=record.response_status or 200, body=record.response_body or "")
+        _refuse_or_replay(record, fp)
     raise IdempotencyKeyInUse("Retry once the first request has finished.")
 
 

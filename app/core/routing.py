@@ -103,6 +103,8 @@ async def claim_idempotency_key(
     fp = idempotency.fingerprint(request.method, request.url.path, await request.body())
 
     def _claim() -> idempotency.Claim:
+        with _database(request).session(write=False) as session:
+            idempotency.check_existing(session, principal, idempotency_key, fp)
         with _database(request).session(write=True) as session:
             return idempotency.claim(session, principal, idempotency_key, fp)
 
