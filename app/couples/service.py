@@ -314,8 +314,6 @@ def lock_active(session: Session, couple: Couple, *, exclusive: bool = False) ->
 def dissolve_couple(session: Session, principal: Principal | None, couple: Couple) -> Couple:
     """End the couple: both may pair again at once, and their earlier tokens stop working."""
     lock_active(session, couple, exclusive=True)
-    if couple.dissolved_at is not None:
-        raise CoupleNotActive(f"Couple {couple.id} was dissolved at {couple.dissolved_at}.")
     now = utcnow()
     couple.dissolved_at = now
     session.add(couple)
