@@ -4,6 +4,7 @@ from app.audit.models import AuditEvent
 from app.catalog.models import Catalog, Prompt, PromptDimension
 from app.checkins.models import CheckIn
 from app.core.base import SQLModel
+from app.core.cache import CacheVersion
 from app.core.idempotency import IdempotencyRecord
 from app.couples.models import ActivePairing, Couple, Invite, InviteAttempt
 from app.deliveries.models import Answer, Delivery
@@ -18,6 +19,7 @@ __all__ = [
     "Answer",
     "ApiKey",
     "AuditEvent",
+    "CacheVersion",
     "Catalog",
     "CheckIn",
     "Couple",

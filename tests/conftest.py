@@ -81,6 +81,9 @@ def _settings(database_url: str, data_dir: Path, **overrides: object) -> Setting
         "encryption_key": SecretStr("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="),
         "db_pool_size": 5,
         "db_max_overflow": 5,
+        # Strict: versions are read before every cached lookup, so a change made in a test's
+        # own session is seen at once. tests/test_cache.py covers the default bound.
+        "cache_max_staleness_seconds": 0,
     }
     return Settings.model_validate({**values, **overrides})
 

@@ -4,11 +4,13 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from app.auth import service
 from app.auth.exceptions import ForbiddenForMemberToken
+from app.core.cache import Caches
+from app.core.config import Settings
 from app.core.ratelimit import RateLimited, RateLimiter
-from app.core.routing import SettingsDep
 from app.core.security import Principal
 
 bearer = HTTPBearer(
@@ -22,14 +24,22 @@ bearer = HTTPBearer(
 )
 
 
-def authenticate(
+async def authenticate(
     request: Request,
-    settings: SettingsDep,
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    principal = service.authenticate(
-        request.app.state.database, settings, request.headers.get("authorization")
-    )
+    """A cached secret key answers on the event loop; anything needing the database (a
+    member token, a key not cached yet, versions due a refresh) goes to the thread pool.
+    (Settings and caches come from the app's state, not as dependencies: this runs on every
+    request, and each dependency FastAPI resolves costs more than the cached lookup.)"""
+    settings: Settings = request.app.state.settings
+    caches: Caches = request.app.state.caches
+    authorization = request.headers.get("authorization")
+    principal = service.authenticate_cached(settings, authorization, caches)
+    if principal is None:
+        principal = await run_in_threadpool(
+            service.authenticate, request.app.state.database, settings, authorization, caches
+        )
     request.state.principal = principal
     return principal
 
@@ -37,10 +47,14 @@ def authenticate(
 PrincipalDep = Annotated[Principal, Depends(authenticate)]
 
 
-def enforce_rate_limit(request: Request, principal: PrincipalDep) -> None:
-    """Count the call against its key's or member's limit; 429 past it."""
+async def enforce_rate_limit(request: Request, principal: PrincipalDep) -> None:
+    """Count the call against its key's or member's limit; 429 past it. The in-process
+    counter answers on the event loop; a shared (Redis) one in the thread pool."""
     limiter: RateLimiter = request.app.state.rate_limiter
-    decision = limiter.check(principal)
+    if limiter.in_process:
+        decision = limiter.check(principal)
+    else:
+        decision = await run_in_threadpool(limiter.check, principal)
     if decision is None:
         return
     headers = decision.headers()
@@ -52,7 +66,7 @@ def enforce_rate_limit(request: Request, principal: PrincipalDep) -> None:
         )
 
 
-def require_tenant_key(principal: PrincipalDep) -> Principal:
+async def require_tenant_key(principal: PrincipalDep) -> Principal:
     if principal.is_member:
         raise ForbiddenForMemberToken()
     return principal

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from sqlmodel import Session, col, select
 
 from app.catalog import service as catalog_service
+from app.catalog import views
 from app.catalog.exceptions import ContentError
 from app.catalog.models import Catalog, Prompt, PromptDimension
 from app.catalog.schemas import Dimensions, PromptText, Slug, Tags
@@ -222,4 +223,5 @@ def load(session: Session, catalogs: list[ContentCatalog]) -> LoadReport:
             catalog.archived_at = now
             session.add(catalog)
     session.flush()
+    views.bump_builtin(session)
     return report

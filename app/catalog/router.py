@@ -1,10 +1,11 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
+from starlette.concurrency import run_in_threadpool
 
 from app.auth.dependencies import PrincipalDep, TenantKeyDep
 from app.auth.exceptions import ForbiddenForMemberToken
-from app.catalog import service
+from app.catalog import service, views
 from app.catalog.dependencies import CatalogDep, OwnCatalogDep, OwnPromptDep, PromptDep
 from app.catalog.exceptions import (
     CatalogNotFound,
@@ -21,10 +22,12 @@ from app.catalog.schemas import (
     PromptUpdate,
 )
 from app.catalog.vocabulary import Category, Depth, Dimension, Kind
+from app.core.cache import Caches
 from app.core.errors import responses
 from app.core.pagination import Page, PageDep
 from app.core.routing import ApiRoute, SessionDep
 from app.core.schemas import Locale
+from app.core.security import Principal
 
 router = APIRouter(prefix="/v1", tags=["catalog"], route_class=ApiRoute)
 
@@ -78,9 +81,9 @@ def archive_catalog(session: SessionDep, catalog: OwnCatalogDep) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/prompts", responses=responses(CatalogNotFound))
-def list_prompts(
-    session: SessionDep,
+@router.get("/prompts", response_model=Page[PromptPublic], responses=responses(CatalogNotFound))
+async def list_prompts(
+    request: Request,
     principal: PrincipalDep,
     page: PageDep,
     catalog_id: Annotated[str | None, Query(max_length=64)] = None,
@@ -89,11 +92,15 @@ def list_prompts(
     depth: Depth | None = None,
     kind: Kind | None = None,
     locale: LocaleQuery = None,
-) -> Page[PromptPublic]:
+) -> Response:
     """List prompts from the built-in catalogs and your own, with filters."""
-    return service.list_prompts(
-        session,
-        principal,
+    # Served from this process's cached view (app/catalog/views.py): no thread hop and no
+    # query when it is fresh; built in the thread pool when it is not.
+    caches: Caches = request.app.state.caches
+    view = views.cached_view(caches, principal)
+    if view is None:
+        view = await run_in_threadpool(_view, request, caches, principal)
+    body = view.page(
         page,
         catalog_id=catalog_id,
         category=category,
@@ -102,6 +109,13 @@ def list_prompts(
         kind=kind,
         locale=locale,
     )
+    return Response(body, media_type="application/json")
+
+
+def _view(request: Request, caches: Caches, principal: Principal) -> views.PromptView:
+    caches.versions.refresh_if_due()
+    with request.app.state.database.session(write=False) as session:
+        return views.view(caches, session, principal)
 
 
 @router.get("/prompts/{prompt_id}", responses=responses(PromptNotFound))

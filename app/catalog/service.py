@@ -7,6 +7,7 @@ from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
+from app.catalog import views
 from app.catalog.exceptions import (
     CatalogNotFound,
     CatalogReadOnly,
@@ -22,7 +23,7 @@ from app.catalog.schemas import (
     PromptPublic,
     PromptUpdate,
 )
-from app.catalog.vocabulary import Category, Depth, Dimension, Kind
+from app.catalog.vocabulary import Dimension
 from app.core.db import utcnow
 from app.core.ids import new_id
 from app.core.pagination import Page, PageParams, paginate
@@ -76,23 +77,7 @@ def catalog_public(catalog: Catalog, principal: Principal, prompt_count: int) ->
 
 
 def prompt_public(prompt: Prompt, principal: Principal) -> PromptPublic:
-    return PromptPublic(
-        id=prompt.id,
-        catalog_id=prompt.catalog_id,
-        slug=prompt.slug,
-        text=prompt.text,
-        category=Category(prompt.category),
-        dimensions=[Dimension(d) for d in prompt.dimensions],
-        depth=Depth(prompt.depth),
-        kind=Kind(prompt.kind),
-        locale=prompt.locale,
-        tags=list(prompt.tags),
-        idea=prompt.idea,
-        builtin=prompt.tenant_id is None,
-        livemode=principal.livemode if prompt.livemode is None else prompt.livemode,
-        created_at=prompt.created_at,
-        updated_at=prompt.updated_at,
-    )
+    return views.public_of(prompt, principal.livemode)
 
 
 def get_catalog(session: Session, principal: Principal, catalog_id: str) -> Catalog:
@@ -177,6 +162,7 @@ def update_catalog(session: Session, catalog: Catalog, data: CatalogUpdate) -> C
         catalog.updated_at = utcnow()
     session.add(catalog)
     session.flush()
+    _changed(session, catalog)
     return catalog
 
 
@@ -191,47 +177,7 @@ def archive_catalog(session: Session, catalog: Catalog) -> None:
         prompt.archived_at = now
         session.add(prompt)
     session.flush()
-
-
-def list_prompts(
-    session: Session,
-    principal: Principal,
-    page: PageParams,
-    *,
-    catalog_id: str | None = None,
-    category: Category | None = None,
-    dimension: Dimension | None = None,
-    depth: Depth | None = None,
-    kind: Kind | None = None,
-    locale: str | None = None,
-) -> Page[PromptPublic]:
-    statement = select(Prompt).where(visible_prompt(principal))
-    if catalog_id is not None:
-        statement = statement.where(Prompt.catalog_id == catalog_id)
-    if category is not None:
-        statement = statement.where(Prompt.category == category.value)
-    if depth is not None:
-        statement = statement.where(Prompt.depth == depth.value)
-    if kind is not None:
-        statement = statement.where(Prompt.kind == kind.value)
-    if locale is not None:
-        statement = statement.where(Prompt.locale == locale)
-    if dimension is not None:
-        statement = statement.where(
-            col(Prompt.id).in_(
-                select(PromptDimension.prompt_id).where(
-                    PromptDimension.dimension == dimension.value
-                )
-            )
-        )
-    return paginate(
-        session,
-        statement,
-        sort_column=col(Prompt.created_at),
-        id_column=col(Prompt.id),
-        page=page,
-        to_public=lambda p: prompt_public(p, principal),
-    )
+    _changed(session, catalog)
 
 
 def slugify(text: str) -> str:
@@ -287,6 +233,7 @@ def create_prompt(session: Session, catalog: Catalog, data: PromptCreate) -> Pro
         raise PromptSlugExists(
             f"Catalog {catalog.id} already has a prompt with slug {slug!r}.", slug=slug
         ) from None
+    _changed(session, prompt)
     return prompt
 
 
@@ -302,6 +249,7 @@ def update_prompt(session: Session, prompt: Prompt, data: PromptUpdate) -> Promp
     prompt.updated_at = utcnow()
     session.add(prompt)
     session.flush()
+    _changed(session, prompt)
     return prompt
 
 
@@ -317,3 +265,13 @@ def archive_prompt(session: Session, prompt: Prompt) -> None:
     prompt.archived_at = utcnow()
     session.add(prompt)
     session.flush()
+    _changed(session, prompt)
+
+
+def _changed(session: Session, row: Catalog | Prompt) -> None:
+    """What every write to a tenant's catalog or prompt ends with: the cached views of
+    that tenant and mode (app/catalog/views.py) are rebuilt."""
+    if row.tenant_id is None or row.livemode is None:  # pragma: no cover - built-ins are read-only
+        views.bump_builtin(session)
+    else:
+        views.bump_tenant(session, row.tenant_id, row.livemode)

@@ -48,9 +48,15 @@ class Settings(BaseSettings):
     member_token_max_ttl_seconds: int = Field(default=86400, ge=60)
 
     max_body_bytes: int = Field(default=65536, ge=1024)
-    db_pool_size: int = Field(default=20, ge=1)
-    db_max_overflow: int = Field(default=20, ge=0)
+    db_pool_size: int = Field(default=32, ge=1)
+    db_max_overflow: int = Field(default=8, ge=0)
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
+
+    # Caches (app/core/cache.py): how stale another process's change may be seen, at most.
+    cache_max_staleness_seconds: float = Field(default=1.0, ge=0, le=60)
+    key_cache_entries: int = Field(default=10_000, ge=0)
+    catalog_cache_entries: int = Field(default=1_000, ge=0)
+    connection_cache_entries: int = Field(default=4_000, ge=0)
 
     rate_limit_key_per_minute: int = Field(default=1200, ge=0)
     rate_limit_token_per_minute: int = Field(default=120, ge=0)

@@ -1,5 +1,7 @@
 """Engine, per-request sessions and the column types every domain shares."""
 
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -8,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Connection, Dialect, Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
@@ -17,6 +20,7 @@ from app.core.config import Settings
 # Write transactions on SQLite take the write lock up front: a deferred transaction that
 # reads and then writes can fail with SQLITE_BUSY under concurrency, whatever the timeout.
 SQLITE_BEGIN_OPTION = "sqlite_begin"
+WRITE_LOCK = "rapport.sqlite_write_lock"
 
 
 def utcnow() -> datetime:
@@ -52,10 +56,38 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    # SQLite has one writer at a time. Writers of this process queue on a lock, in order,
+    # rather than each polling the file lock with SQLite's growing sleeps (which is what
+    # turned a busy second into 100 ms tail latencies); across processes SQLite still decides.
+    writer = threading.Lock()
+    timeout = busy_timeout_ms / 1000
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        if mode == "IMMEDIATE":
+            if not writer.acquire(timeout=timeout):
+                raise OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("busy"))
+            connection.info[WRITE_LOCK] = writer
+        try:
+            connection.exec_driver_sql(f"BEGIN {mode}")
+        except BaseException:
+            _release(connection)
+            raise
+
+    @event.listens_for(engine, "commit")
+    def _on_commit(connection: Connection) -> None:
+        _release(connection)
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(connection: Connection) -> None:
+        _release(connection)
+
+
+def _release(connection: Connection) -> None:
+    lock: threading.Lock | None = connection.info.pop(WRITE_LOCK, None)
+    if lock is not None:
+        lock.release()
 
 
 def make_engine(settings: Settings) -> Engine:

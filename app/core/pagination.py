@@ -32,7 +32,7 @@ class PageParams(BaseModel):
     cursor: str | None
 
 
-def page_params(
+async def page_params(
     limit: Annotated[
         int, Query(ge=1, le=MAX_LIMIT, description="How many items, 1 to 100.")
     ] = DEFAULT_LIMIT,
@@ -53,7 +53,7 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None
 
 
-def _encode(value: Any, row_id: str) -> str:
+def encode_cursor(value: Any, row_id: str) -> str:
     if isinstance(value, datetime | date):
         raw = ["t" if isinstance(value, datetime) else "d", value.isoformat(), row_id]
     else:
@@ -61,7 +61,7 @@ def _encode(value: Any, row_id: str) -> str:
     return base64.urlsafe_b64encode(json.dumps(raw).encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str) -> tuple[Any, str]:
+def decode_cursor(cursor: str) -> tuple[Any, str]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         kind, value, row_id = json.loads(base64.urlsafe_b64decode(padded))
@@ -92,7 +92,7 @@ def paginate(
 ) -> Page[P]:
     """Run `statement` one page at a time, newest first unless `order="asc"`."""
     if page.cursor:
-        value, row_id = _decode(page.cursor)
+        value, row_id = decode_cursor(page.cursor)
         after: ColumnElement[bool]
         if order == "desc":
             after = or_(sort_column < value, and_(sort_column == value, id_column < row_id))
@@ -111,8 +111,8 @@ def paginate(
         last = rows[-1]
         sort_key = cast(QueryableAttribute[Any], sort_column).key
         id_key = cast(QueryableAttribute[str], id_column).key
-        next_cursor = _encode(getattr(last, sort_key), getattr(last, id_key))
+        next_cursor = encode_cursor(getattr(last, sort_key), getattr(last, id_key))
     return Page[P](data=[to_public(r) for r in rows], has_more=has_more, next_cursor=next_cursor)
 
 
-__all__ = ["Page", "PageDep", "PageParams", "paginate", "select"]
+__all__ = ["Page", "PageDep", "PageParams", "decode_cursor", "encode_cursor", "paginate", "select"]

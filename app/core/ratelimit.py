@@ -84,6 +84,8 @@ class RedisCounter:
 class RateLimiter:
     def __init__(self, counter: Counter, key_default: int, token_default: int) -> None:
         self.counter = counter
+        # An in-process counter answers at once; a shared one is a network call.
+        self.in_process = isinstance(counter, MemoryCounter)
         self.key_default = key_default
         self.token_default = token_default
 

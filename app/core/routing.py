@@ -2,6 +2,7 @@
 committed only when the answer is a success, with the idempotency record in the same
 transaction; and the dependencies that hand routes their session."""
 
+import asyncio
 import json
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
@@ -14,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from app.core import idempotency
+from app.core.cache import Caches
 from app.core.config import Settings
 from app.core.database import Database
 from app.core.errors import ValidationFailed
@@ -39,12 +41,24 @@ async def get_session(request: Request) -> Session:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+def caches(request: Request) -> Caches:
+    found: Caches = request.app.state.caches
+    return found
+
+
+async def get_caches(request: Request) -> Caches:
+    return caches(request)
+
+
+CachesDep = Annotated[Caches, Depends(get_caches)]
 
 
 def on_failure(request: Request, write: Callable[[Session], None]) -> None:
@@ -66,6 +80,7 @@ def _finish(request: Request, response: Response | None) -> None:
                 idempotency.complete(session, claimed, response.status_code, bytes(response.body))
                 claimed = None
             session.commit()
+            caches(request).versions.learn_commit(session)
         elif session is not None:
             session.rollback()
     finally:
@@ -80,6 +95,36 @@ def _finish(request: Request, response: Response | None) -> None:
                 with _database(request).session(write=True) as failure_session:
                     write(failure_session)
                     failure_session.commit()
+
+
+def _write_gate(request: Request) -> asyncio.Lock | None:
+    """On SQLite (one writer at a time), a process's writing requests take turns here, on
+    the event loop, before any of their work reaches a thread. Without it, threads blocked
+    on the write lock fill the pool while the request holding the lock waits for a thread to
+    finish in: seconds-long stalls under load. PostgreSQL locks rows, and needs no gate."""
+    if request.method in SAFE_METHODS or not request.app.state.serialize_writes:
+        return None
+    loop = asyncio.get_running_loop()
+    found: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = getattr(
+        request.app.state, "write_gate", None
+    )
+    if found is None or found[0] is not loop:
+        found = (loop, asyncio.Lock())
+        request.app.state.write_gate = found
+    return found[1]
+
+
+async def _finish_off_loop(request: Request, response: Response | None) -> None:
+    """Finish in the thread pool when there is database work left; a request that opened no
+    session and claimed nothing (a cached read) has none, and skips the thread hop."""
+    state = request.state
+    if (
+        getattr(state, "session", None) is None
+        and getattr(state, "idempotency_claim", None) is None
+        and not getattr(state, "on_failure", None)
+    ):
+        return
+    await run_in_threadpool(_finish, request, response)
 
 
 async def claim_idempotency_key(
@@ -123,9 +168,8 @@ def _has_nul(value: Any) -> bool:
 
 async def _refuse_nul_characters(request: Request) -> None:
     """No text may hold NUL: PostgreSQL cannot store it, so refuse it everywhere alike."""
-    found = "\x00" in request.url.path or any(
-        "\x00" in k or "\x00" in v for k, v in request.query_params.multi_items()
-    )
+    # A NUL can reach the query only percent-encoded, and the path only decoded.
+    found = "\x00" in request.scope["path"] or b"%00" in request.scope["query_string"]
     if not found and request.method not in SAFE_METHODS:
         body = await request.body()
         if b"\x00" in body:
@@ -169,12 +213,19 @@ class ApiRoute(APIRoute):
                 raise ValidationFailed(
                     f"Unknown query parameter {unknown[0]!r}.", pointer=f"#/query/{unknown[0]}"
                 )
+            gate = _write_gate(request)
+            if gate is None:
+                return await _handle(request)
+            async with gate:
+                return await _handle(request)
+
+        async def _handle(request: Request) -> Response:
             try:
                 response = await handler(request)
             except BaseException:
-                await run_in_threadpool(_finish, request, None)
+                await _finish_off_loop(request, None)
                 raise
-            await run_in_threadpool(_finish, request, response)
+            await _finish_off_loop(request, response)
             return response
 
         return run

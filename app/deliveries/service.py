@@ -11,7 +11,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
 from app.catalog import service as catalog_service
+from app.catalog import views as catalog_views
 from app.catalog.models import Prompt, PromptDimension
+from app.catalog.schemas import PromptPublic
 from app.checkins.exceptions import MemberNotInCouple
 from app.core.config import Settings
 from app.core.db import utcnow
@@ -277,45 +279,38 @@ def _erase_answers(session: Session, member: Member, principal: Principal) -> No
 # ---- recommendations -------------------------------------------------------------------
 
 
+def recent_prompt_ids(session: Session, couple_id: str) -> frozenset[str]:
+    """The prompts given to the couple in the last 60 days (recommendations skip them)."""
+    return frozenset(
+        session.exec(
+            select(Delivery.prompt_id).where(
+                Delivery.couple_id == couple_id, col(Delivery.delivered_at) > utcnow() - RECENT
+            )
+        ).all()
+    )
+
+
 def recommend(
-    session: Session,
-    principal: Principal,
-    couple: Couple,
+    view: catalog_views.PromptView,
     targets: list[tuple[str, str]],
     seed: str,
-) -> list[tuple[Prompt, str, str]]:
-    """One prompt per (dimension, reason), from the couple's catalogs, not given to it in
-    the last 60 days, none twice. The pick is stable for a given seed (couple and day), so
-    the same call answers the same prompts all day."""
-    recent = select(Delivery.prompt_id).where(
-        Delivery.couple_id == couple.id, col(Delivery.delivered_at) > utcnow() - RECENT
-    )
-    picked: list[tuple[Prompt, str, str]] = []
+    recent: frozenset[str],
+) -> list[tuple[PromptPublic, str, str]]:
+    """One prompt per (dimension, reason) from what the caller sees of the catalogs (`view`),
+    not in `recent`, none twice. The pick is stable for a given seed (couple and day), so the
+    same call answers the same prompts all day."""
+    picked: list[tuple[PromptPublic, str, str]] = []
     taken: set[str] = set()
     for dimension, reason in targets:
-        candidates = [
-            pid
-            for pid in session.exec(
-                select(Prompt.id)
-                .where(
-                    catalog_service.visible_prompt(principal),
-                    col(Prompt.id).not_in(recent),
-                    col(Prompt.id).in_(
-                        select(PromptDimension.prompt_id).where(
-                            PromptDimension.dimension == dimension
-                        )
-                    ),
-                )
-                .order_by(col(Prompt.id))
-            )
-            if pid not in taken
-        ]
+        candidates = sorted(
+            item.id
+            for item in view.with_dimension(dimension)
+            if item.id not in recent and item.id not in taken
+        )
         if not candidates:
             continue
         digest = hashlib.sha256(f"{seed}:{dimension}".encode()).digest()
         prompt_id = candidates[int.from_bytes(digest[:8], "big") % len(candidates)]
-        prompt = session.get(Prompt, prompt_id)
-        assert prompt is not None
         taken.add(prompt_id)
-        picked.append((prompt, dimension, reason))
+        picked.append((view.by_id[prompt_id].public, dimension, reason))
     return picked

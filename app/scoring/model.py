@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from statistics import mean, pvariance
+from statistics import fmean as mean  # floats throughout: exact Fractions cost 10×
 from typing import Any, Literal
 
 from app.scoring import stats
@@ -166,7 +166,7 @@ def partner_gap(rows: Sequence[CheckInRow], dimension: str) -> Gap | None:
     if len(by_member) != 2 or min(len(v) for v in by_member.values()) < GAP_MIN_RATINGS:
         return None
     first, second = by_member.values()
-    variance = sum(pvariance(v) / len(v) for v in (first, second))
+    variance = sum(_pvariance(v) / len(v) for v in (first, second))
     return Gap(
         points=abs(mean(first) - mean(second)),
         standard_error=CARRY_OVER_INFLATION * variance**0.5,
@@ -552,3 +552,8 @@ def series(
         )
         period += step
     return out
+
+
+def _pvariance(values: Sequence[float]) -> float:
+    centre = mean(values)
+    return mean([(v - centre) ** 2 for v in values])

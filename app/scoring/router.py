@@ -1,14 +1,18 @@
 from datetime import date, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
+from sqlmodel import Session
 
 from app.auth.dependencies import PrincipalDep
-from app.catalog import service as catalog_service
+from app.catalog import views as catalog_views
+from app.core.cache import Caches
 from app.core.errors import responses
-from app.core.routing import ApiRoute, SessionDep
+from app.core.routing import ApiRoute, CachesDep, SessionDep
+from app.core.security import Principal
 from app.couples.dependencies import CoupleDep
 from app.couples.exceptions import CoupleNotFound
+from app.couples.models import Couple
 from app.deliveries import service as deliveries_service
 from app.scoring import model, service
 from app.scoring.exceptions import DateOutOfRange
@@ -31,17 +35,19 @@ MAX_SERIES_DAYS = 366
 
 @router.get(
     "/couples/{couple_id}/connection",
+    response_model=ConnectionPublic,
     responses=responses(CoupleNotFound, DateOutOfRange),
 )
 def get_connection(
     session: SessionDep,
     principal: PrincipalDep,
+    caches: CachesDep,
     couple: CoupleDep,
     window_days: Annotated[int, Query(ge=7, le=365, description="Days the score covers.")] = 28,
     as_of: Annotated[
         date | None, Query(description="Local date; default the couple's today.")
     ] = None,
-) -> ConnectionPublic:
+) -> Response:
     """The couple's connection score (0–100) with its trend, dimensions, signals and prompts."""
     today = service.couple_today(session, couple)
     as_of = as_of or today
@@ -49,15 +55,48 @@ def get_connection(
         raise DateOutOfRange(
             f"as_of {as_of} is after the couple's today ({today}).", pointer="#/query/as_of"
         )
+    # The answer is cached per process under everything it is computed from: the couple's
+    # check-ins in the window (count, newest change, newest date), the prompts it was given
+    # lately, and the catalog versions (scopes). Any change to one of them is a new key.
+    start = as_of - timedelta(days=model.trend_days(window_days) - 1)
+    recent = deliveries_service.recent_prompt_ids(session, couple.id)
+    key = (
+        "connection",
+        couple.id,
+        principal.livemode,
+        as_of,
+        window_days,
+        service.window_fingerprint(session, couple.id, start, as_of),
+        tuple(sorted(recent)),
+        model.MODEL_VERSION,
+    )
+
+    def build(s: Session) -> bytes:
+        return _connection(s, caches, principal, couple, as_of, window_days, recent)
+
+    body: bytes = caches.connections.get_or_build(
+        key, catalog_views.scopes(principal), build, session
+    )
+    return Response(body, media_type="application/json")
+
+
+def _connection(
+    session: Session,
+    caches: Caches,
+    principal: Principal,
+    couple: Couple,
+    as_of: date,
+    window_days: int,
+    recent: frozenset[str],
+) -> bytes:
     result = service.connection(session, couple, as_of, window_days)
     recommendations = deliveries_service.recommend(
-        session,
-        principal,
-        couple,
+        catalog_views.view(caches, session, principal),
         model.weakest_dimensions(result),
         seed=f"{couple.id}:{as_of}",
+        recent=recent,
     )
-    return ConnectionPublic(
+    answer = ConnectionPublic(
         couple_id=couple.id,
         as_of=as_of,
         score=result.score,
@@ -77,11 +116,7 @@ def get_connection(
         partners=[PartnerPublic.model_validate(p, from_attributes=True) for p in result.partners],
         signals=[SignalPublic.model_validate(s, from_attributes=True) for s in result.signals],
         recommendations=[
-            RecommendationPublic(
-                prompt=catalog_service.prompt_public(prompt, principal),
-                dimension=dimension,
-                reason=reason,
-            )
+            RecommendationPublic(prompt=prompt, dimension=dimension, reason=reason)
             for prompt, dimension, reason in recommendations
         ],
         data_points=result.data_points,
@@ -89,6 +124,7 @@ def get_connection(
         model_version=result.model_version,
         livemode=couple.livemode,
     )
+    return answer.model_dump_json(by_alias=True).encode()
 
 
 @router.get(

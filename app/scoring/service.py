@@ -81,3 +81,24 @@ def series(
     session: Session, couple: Couple, start: date, end: date, granularity: Literal["day", "week"]
 ) -> list[model.SeriesPoint]:
     return model.series(load_rows(session, couple.id, start, end), start, end, granularity)
+
+
+def window_fingerprint(
+    session: Session, couple_id: str, start: date, end: date
+) -> tuple[int, str | None, date | None]:
+    """What a cached answer over [start, end] must match: the window's check-in count and
+    newest change (any insert, edit or delete moves one of them), and the couple's newest
+    check-in date up to `end` (what says `stale` when the window is empty). One statement."""
+    newest = (
+        select(func.max(CheckIn.local_date))
+        .where(CheckIn.couple_id == couple_id, col(CheckIn.local_date) <= end)
+        .scalar_subquery()
+    )
+    count, changed, newest_date = session.exec(
+        select(func.count(), func.max(CheckIn.updated_at), newest).where(
+            CheckIn.couple_id == couple_id,
+            col(CheckIn.local_date) >= start,
+            col(CheckIn.local_date) <= end,
+        )
+    ).one()
+    return int(count), None if changed is None else str(changed), newest_date

@@ -4,6 +4,9 @@ from sqlmodel import Field, Index
 
 from app.core.base import SQLModel, created_at_field, id_field, instant_field
 
+# The cache scope (app/core/cache.py) every change to a key's validity bumps.
+KEYS_CACHE_SCOPE = "api_keys"
+
 
 class Tenant(SQLModel, table=True):
     __tablename__ = "tenants"

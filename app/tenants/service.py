@@ -7,10 +7,11 @@ from sqlmodel import Session, col, select
 
 from app.audit import service as audit
 from app.auth import keys
+from app.core import cache
 from app.core.db import utcnow
 from app.core.ids import new_id
 from app.tenants.exceptions import ApiKeyNotFound, TenantNotFound
-from app.tenants.models import ApiKey, Tenant
+from app.tenants.models import KEYS_CACHE_SCOPE, ApiKey, Tenant
 from app.tenants.schemas import ApiKeyPublic, CreatedApiKey
 
 
@@ -90,6 +91,7 @@ def revoke_key(session: Session, key_id: str) -> ApiKey:
         key.revoked_at = utcnow()
         session.add(key)
         session.flush()
+        cache.bump(session, KEYS_CACHE_SCOPE)
         audit.record(
             session,
             tenant_id=key.tenant_id,
@@ -120,6 +122,7 @@ def rotate_key(session: Session, pepper: bytes, key_id: str, grace: timedelta) -
         old.expires_at = grace_end
     session.add(old)
     session.flush()
+    cache.bump(session, KEYS_CACHE_SCOPE)
     audit.record(
         session,
         tenant_id=old.tenant_id,
