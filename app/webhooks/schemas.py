@@ -1,4 +1,4 @@
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
@@ -13,7 +13,7 @@ EventType = Literal[
     "delivery.revealed",
     "connection.signal_raised",
 ]
-EVENT_TYPES: tuple[EventType, ...] = EventType.__args__  # type: ignore[attr-defined]
+EVENT_TYPES: tuple[EventType, ...] = get_args(EventType)
 EndpointStatus = Literal["enabled", "disabled"]
 DisabledReason = Literal["manual", "gone", "failing"]
 DeliveryStatus = Literal["pending", "delivered", "failed"]

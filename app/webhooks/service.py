@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import or_, update
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, delete, func, select
 
 from app.core.config import Settings
 from app.core.db import utcnow
@@ -522,7 +522,12 @@ def finish(
             delivery.next_attempt_at = None
             # Every attempt to the endpoint failed since this delivery's first: about three
             # days of failure, so stop sending.
-            if endpoint.failing_since <= delivery.created_at and endpoint.disabled_at is None:
+            first = session.exec(
+                select(func.min(WebhookAttempt.attempted_at)).where(
+                    WebhookAttempt.delivery_id == delivery.id
+                )
+            ).one()
+            if endpoint.failing_since <= (first or delivery.created_at):
                 disable(session, endpoint, "failing", now)
     session.add(delivery)
     session.flush()

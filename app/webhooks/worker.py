@@ -207,8 +207,8 @@ class Worker:
                     .values(signals_pending=False)
                 )
                 if taken.rowcount == 1:
-                    report.signal_checks += 1
                     report.signals_raised += raise_signals(session, event)
+                    report.signal_checks += 1
         except Exception:
             if event_id is None:
                 raise

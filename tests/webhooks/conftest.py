@@ -65,6 +65,8 @@ class Receiver:
     delay: float = 0.0
     in_flight: set[str] = field(default_factory=set)
     overlaps: list[str] = field(default_factory=list)
+    # Answers by request when set (the script is used otherwise).
+    respond: Callable[[Received], Answer] | None = None
 
     def answer(self, *answers: Answer) -> None:
         self.script.extend(answers)
@@ -98,15 +100,18 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                 receiver.in_flight.add(webhook_id)
                 hold = receiver.hold_next
                 receiver.hold_next = False
-                status, headers, payload = (
-                    receiver.script.pop(0) if receiver.script else (200, {}, b"ok")
-                )
+                if receiver.respond is not None:
+                    status, headers, payload = receiver.respond(record)
+                elif receiver.script:
+                    status, headers, payload = receiver.script.pop(0)
+                else:
+                    status, headers, payload = 200, {}, b"ok"
             try:
                 if hold:
                     receiver.held.set()
                     receiver.released.wait(30)
                 elif receiver.delay:
-                    receiver.released.wait(receiver.delay)
+                    time.sleep(receiver.delay)
             finally:
                 with receiver.lock:
                     receiver.in_flight.discard(webhook_id)
@@ -138,16 +143,24 @@ def receiver() -> Iterator[Receiver]:
 
 
 class Clock:
-    """The worker's clock: real time at first, then moved by the test."""
+    """The worker's clock: real time moved forward by what the test says."""
 
     def __init__(self) -> None:
-        self.now = utcnow()
+        self.offset = timedelta(0)
+
+    @property
+    def now(self) -> datetime:
+        return utcnow() + self.offset
+
+    @now.setter
+    def now(self, value: datetime) -> None:
+        self.offset = value - utcnow()
 
     def __call__(self) -> datetime:
         return self.now
 
     def advance(self, delta: timedelta) -> None:
-        self.now += delta
+        self.offset += delta
 
 
 @pytest.fixture
