@@ -88,10 +88,15 @@ def get_webhook_endpoint(endpoint: EndpointDep) -> WebhookEndpointPublic:
     responses=responses(ForbiddenForMemberToken, WebhookEndpointNotFound, *URL_ERRORS),
 )
 def update_webhook_endpoint(
-    body: WebhookEndpointUpdate, session: SessionDep, settings: SettingsDep, endpoint: EndpointDep
+    body: WebhookEndpointUpdate,
+    session: SessionDep,
+    principal: TenantKeyDep,
+    settings: SettingsDep,
+    endpoint: EndpointDep,
 ) -> WebhookEndpointPublic:
     """Change a webhook endpoint."""
-    return service.endpoint_public(service.update_endpoint(session, settings, endpoint, body))
+    updated = service.update_endpoint(session, principal, settings, endpoint, body)
+    return service.endpoint_public(updated)
 
 
 @router.delete(
@@ -102,9 +107,11 @@ def update_webhook_endpoint(
     "their attempts.",
     responses=ENDPOINT_ERRORS,
 )
-def delete_webhook_endpoint(session: SessionDep, endpoint: EndpointDep) -> Response:
+def delete_webhook_endpoint(
+    session: SessionDep, principal: TenantKeyDep, endpoint: EndpointDep
+) -> Response:
     """Delete a webhook endpoint."""
-    service.delete_endpoint(session, endpoint)
+    service.delete_endpoint(session, principal, endpoint)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -117,11 +124,15 @@ def delete_webhook_endpoint(session: SessionDep, endpoint: EndpointDep) -> Respo
     responses=ENDPOINT_ERRORS,
 )
 def rotate_webhook_secret(
-    session: SessionDep, endpoint: EndpointDep, body: WebhookSecretRotate | None = None
+    session: SessionDep,
+    principal: TenantKeyDep,
+    endpoint: EndpointDep,
+    body: WebhookSecretRotate | None = None,
 ) -> WebhookEndpointWithSecret:
     """Rotate the signing secret."""
     grace = timedelta(hours=(body or WebhookSecretRotate()).grace_hours)
-    return service.endpoint_with_secret(service.rotate_secret(session, endpoint, grace))
+    rotated = service.rotate_secret(session, principal, endpoint, grace)
+    return service.endpoint_with_secret(rotated)
 
 
 @router.get(

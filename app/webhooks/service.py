@@ -10,6 +10,7 @@ from typing import Any, cast
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, delete, func, select
 
+from app.audit import service as audit
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.ids import new_id
@@ -166,6 +167,9 @@ def create_endpoint(
     )
     session.add(endpoint)
     session.flush()
+    audit.record(
+        session, principal=principal, action="webhook_endpoint.created", object_id=endpoint.id
+    )
     return endpoint
 
 
@@ -197,7 +201,11 @@ def list_endpoints(
 
 
 def update_endpoint(
-    session: Session, settings: Settings, endpoint: WebhookEndpoint, data: WebhookEndpointUpdate
+    session: Session,
+    principal: Principal,
+    settings: Settings,
+    endpoint: WebhookEndpoint,
+    data: WebhookEndpointUpdate,
 ) -> WebhookEndpoint:
     changes = data.model_dump(exclude_unset=True)
     if changes.get("url") is not None:
@@ -217,19 +225,27 @@ def update_endpoint(
     endpoint.updated_at = utcnow()
     session.add(endpoint)
     session.flush()
+    audit.record(
+        session, principal=principal, action="webhook_endpoint.updated", object_id=endpoint.id
+    )
     return endpoint
 
 
-def delete_endpoint(session: Session, endpoint: WebhookEndpoint) -> None:
+def delete_endpoint(session: Session, principal: Principal, endpoint: WebhookEndpoint) -> None:
     """The endpoint with its deliveries and their attempts (events go with retention)."""
     deliveries = select(WebhookDelivery.id).where(WebhookDelivery.endpoint_id == endpoint.id)
     session.exec(delete(WebhookAttempt).where(col(WebhookAttempt.delivery_id).in_(deliveries)))
     session.exec(delete(WebhookDelivery).where(col(WebhookDelivery.endpoint_id) == endpoint.id))
     session.delete(endpoint)
     session.flush()
+    audit.record(
+        session, principal=principal, action="webhook_endpoint.deleted", object_id=endpoint.id
+    )
 
 
-def rotate_secret(session: Session, endpoint: WebhookEndpoint, grace: timedelta) -> WebhookEndpoint:
+def rotate_secret(
+    session: Session, principal: Principal, endpoint: WebhookEndpoint, grace: timedelta
+) -> WebhookEndpoint:
     """A new secret now; the old one keeps signing beside it for `grace`."""
     now = utcnow()
     if grace > timedelta(0):
@@ -242,6 +258,12 @@ def rotate_secret(session: Session, endpoint: WebhookEndpoint, grace: timedelta)
     endpoint.updated_at = now
     session.add(endpoint)
     session.flush()
+    audit.record(
+        session,
+        principal=principal,
+        action="webhook_endpoint.secret_rotated",
+        object_id=endpoint.id,
+    )
     return endpoint
 
 

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from app.audit.models import AuditEvent
 from app.core.config import Settings
 from app.main import create_app
 from app.webhooks.models import WebhookEndpoint
@@ -287,6 +288,28 @@ class TestUpdateWebhookEndpoint:
         )
         assert response.status_code == 422
         assert response.json()["errors"][0]["pointer"] == "#/events/0"
+
+
+class TestAudit:
+    def test_endpoint_changes_are_audited(
+        self, client: TestClient, session: Session, tenant: TenantWithKeys
+    ) -> None:
+        created = create_endpoint(client, tenant, URL)
+        path = f"/v1/webhook-endpoints/{created['id']}"
+        client.patch(path, json={"description": "x"}, headers=tenant.headers())
+        client.post(f"{path}/rotate-secret", headers=tenant.headers())
+        client.delete(path, headers=tenant.headers())
+        rows = session.exec(select(AuditEvent).where(AuditEvent.object_id == created["id"])).all()
+        assert sorted(r.action for r in rows) == [
+            "webhook_endpoint.created",
+            "webhook_endpoint.deleted",
+            "webhook_endpoint.secret_rotated",
+            "webhook_endpoint.updated",
+        ]
+        assert {(r.actor_type, r.actor_id, r.tenant_id) for r in rows} == {
+            ("key", tenant.test_key_id, tenant.id)
+        }
+        assert all(created["secret"] not in str(r.model_dump()) for r in rows)
 
 
 class TestDeleteWebhookEndpoint:
