@@ -15,6 +15,7 @@ from app.couples.router import router as couples_router
 from app.deliveries.router import router as deliveries_router
 from app.members.router import router as members_router
 from app.scoring.router import router as scoring_router
+from app.webhooks.router import router as webhooks_router
 
 api_router = APIRouter(
     dependencies=[Depends(authenticate), Depends(enforce_rate_limit)],
@@ -26,3 +27,4 @@ api_router.include_router(couples_router)
 api_router.include_router(checkins_router)
 api_router.include_router(deliveries_router)
 api_router.include_router(scoring_router)
+api_router.include_router(webhooks_router)

@@ -9,7 +9,9 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -22,12 +24,14 @@ from app.catalog import content
 from app.catalog.exceptions import ContentError
 from app.core import migrations
 from app.core.config import Settings, get_settings
+from app.core.database import Database
 from app.core.db import make_engine, session_scope
 from app.core.errors import AppError
 from app.encryption import service as encryption
 from app.encryption.keyring import EncryptionKeyError
 from app.models import Tenant
 from app.tenants import service as tenants
+from app.webhooks import worker as webhooks_worker
 
 DEV_TENANT_NAME = "dev"
 OPENAPI_PATH = "openapi/openapi.json"
@@ -232,18 +236,59 @@ def cmd_serve(settings: Settings, args: argparse.Namespace, out: Output) -> None
     dev = bootstrap_development(settings, out)
     if workers > 1:
         _prepare_multiprocess_metrics(settings)
+    webhooks = settings.webhook_worker_in_serve
     out.line(f"serving on http://{host}:{port} (docs at /docs) with {workers} worker(s)")
-    out.result({"host": host, "port": port, "workers": workers, "development_key": dev})
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=None,
-        proxy_headers=True,
-        server_header=False,
+    out.result(
+        {
+            "host": host,
+            "port": port,
+            "workers": workers,
+            "webhook_worker": webhooks,
+            "development_key": dev,
+        }
     )
+    # Webhook deliveries go out from a thread of this process (uvicorn's own workers, if
+    # several, are its children); WEBHOOK_WORKER_IN_SERVE=false leaves it to `rapport worker`.
+    stop_webhooks = (
+        webhooks_worker.start_in_thread(Database(make_engine(settings)), settings)
+        if webhooks
+        else None
+    )
+    try:
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=None,
+            proxy_headers=True,
+            server_header=False,
+        )
+    finally:
+        if stop_webhooks is not None:
+            stop_webhooks()
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace, out: Output) -> None:
+    """Deliver webhooks: everything due now with --once, else until SIGTERM or SIGINT."""
+    engine = make_engine(settings)
+    worker = webhooks_worker.Worker(Database(engine), settings)
+    try:
+        if args.once:
+            report = worker.run_once()
+        else:
+            stop = threading.Event()
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, lambda *_: stop.set())
+            out.line("webhook worker running; stop it with SIGTERM or Ctrl-C")
+            report = worker.run(stop)
+    finally:
+        worker.close()
+        engine.dispose()
+    summary = report.as_dict()
+    out.line(", ".join(f"{value} {name.replace('_', ' ')}" for name, value in summary.items()))
+    out.result(summary)
 
 
 def _prepare_multiprocess_metrics(settings: Settings) -> None:
@@ -265,6 +310,10 @@ def build_parser() -> Parser:
     serve.add_argument("--port", type=int)
     serve.add_argument("--workers", type=int)
     serve.set_defaults(handler=cmd_serve)
+
+    worker = sub.add_parser("worker", parents=[common], help="deliver webhooks")
+    worker.add_argument("--once", action="store_true", help="deliver what is due now, then exit")
+    worker.set_defaults(handler=cmd_worker)
 
     migrate = sub.add_parser("migrate", parents=[common], help="upgrade the schema to head")
     migrate.set_defaults(handler=cmd_migrate)

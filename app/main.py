@@ -59,6 +59,11 @@ TAGS = [
         "prompts: a self-reflection figure, not a diagnosis (see docs/scoring.md).",
     },
     {"name": "members", "description": "Your users, as Rapport knows them, and their tokens."},
+    {
+        "name": "webhooks",
+        "description": "Endpoints that receive events (Standard Webhooks v1, ids only), "
+        "and every delivery and attempt made to them (see docs/webhooks.md).",
+    },
     {"name": "operations", "description": "Health, readiness and metrics for operators."},
 ]
 

@@ -11,6 +11,13 @@ from app.deliveries.models import Answer, Delivery
 from app.encryption.models import MemberKey
 from app.members.models import Member
 from app.tenants.models import ApiKey, Tenant
+from app.webhooks.models import (
+    CoupleSignalState,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 
 metadata = SQLModel.metadata
 
@@ -23,6 +30,7 @@ __all__ = [
     "Catalog",
     "CheckIn",
     "Couple",
+    "CoupleSignalState",
     "Delivery",
     "IdempotencyRecord",
     "Invite",
@@ -32,5 +40,9 @@ __all__ = [
     "Prompt",
     "PromptDimension",
     "Tenant",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
     "metadata",
 ]

@@ -12,7 +12,7 @@ import jwt
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.auth import tokens
 from app.catalog.content import builtin_id
@@ -20,6 +20,7 @@ from app.checkins import dates
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.tenants import service as tenants
+from app.webhooks.models import WebhookDelivery
 from tests import test_pairing_authz
 from tests.factories import TenantWithKeys, bearer, make_member, make_tenant, member_token
 
@@ -104,6 +105,7 @@ PROMPT = {
     "depth": "light",
     "kind": "question",
 }
+WEBHOOK = {"url": "https://hooks.example.com/rapport", "events": ["check_in.created"]}
 
 TABLE = [
     # expected: owner key, own token, partner token, stranger token, other tenant, other mode
@@ -161,6 +163,38 @@ TABLE = [
     ),
     Row("GET", "/v1/couples/{couple}/connection", (200, 200, 200, 404, 404, 404)),
     Row("GET", "/v1/couples/{couple}/connection/series", (200, 200, 200, 404, 404, 404)),
+    Row("POST", "/v1/webhook-endpoints", (201, 403, 403, 403, 201, 201), fixed(WEBHOOK)),
+    Row("GET", "/v1/webhook-endpoints", (200, 403, 403, 403, 200, 200)),
+    Row("GET", "/v1/webhook-endpoints/{webhook}", (200, 403, 403, 403, 404, 404)),
+    Row(
+        "PATCH",
+        "/v1/webhook-endpoints/{webhook}",
+        (200, 403, 403, 403, 404, 404),
+        fixed({"description": "Renamed"}),
+    ),
+    Row("DELETE", "/v1/webhook-endpoints/{webhook}", (204, 403, 403, 403, 404, 404)),
+    Row(
+        "POST",
+        "/v1/webhook-endpoints/{webhook}/rotate-secret",
+        (200, 403, 403, 403, 404, 404),
+        fixed({"grace_hours": 1}),
+    ),
+    Row("GET", "/v1/webhook-endpoints/{webhook}/deliveries", (200, 403, 403, 403, 404, 404)),
+    Row(
+        "GET",
+        "/v1/webhook-endpoints/{webhook}/deliveries/{webhook_delivery}",
+        (200, 403, 403, 403, 404, 404),
+    ),
+    Row(
+        "GET",
+        "/v1/webhook-endpoints/{webhook}/deliveries/{webhook_delivery}/attempts",
+        (200, 403, 403, 403, 404, 404),
+    ),
+    Row(
+        "POST",
+        "/v1/webhook-endpoints/{webhook}/deliveries/{webhook_delivery}/retry",
+        (200, 403, 403, 403, 404, 404),
+    ),
 ]
 
 PLACEHOLDERS = {
@@ -170,6 +204,8 @@ PLACEHOLDERS = {
     "{couple}": "{couple_id}",
     "{check_in}": "{check_in_id}",
     "{delivery}": "{delivery_id}",
+    "{webhook}": "{endpoint_id}",
+    "{webhook_delivery}": "{delivery_id}",
 }
 
 
@@ -227,6 +263,7 @@ def build_world(
             ]
         )
 
+    webhook = client.post("/v1/webhook-endpoints", json=WEBHOOK, headers=key).json()["id"]
     couple = pair(alex.id, blake.id)
     other_couple = pair(dana.id, eve.id)
     check_in = client.post(
@@ -244,6 +281,10 @@ def build_world(
     ).json()["id"]
     catalog = client.post("/v1/catalogs", json={"title": "House"}, headers=key).json()["id"]
     prompt = client.post(f"/v1/catalogs/{catalog}/prompts", json=PROMPT, headers=key).json()["id"]
+    webhook_delivery = session.exec(
+        select(WebhookDelivery.id).where(WebhookDelivery.endpoint_id == webhook)
+    ).first()
+    assert webhook_delivery is not None
     other = make_tenant(session, settings, name="Elsewhere")
     revoked = tenants.create_key(
         session,
@@ -271,6 +312,8 @@ def build_world(
             "couple": couple,
             "check_in": check_in,
             "delivery": delivery,
+            "webhook": webhook,
+            "webhook_delivery": webhook_delivery,
         },
         yesterday=yesterday.isoformat(),
         other_couple_id=other_couple,

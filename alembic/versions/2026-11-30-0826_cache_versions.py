@@ -1,7 +1,7 @@
 """cache versions
 
 Revision ID: e728e161b666
-Revises: 3b0fd1cb3c02
+Revises: e149fe9ba458
 Create Date: 2026-11-30 08:26:05.001908+00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'e728e161b666'
-down_revision: str | None = '3b0fd1cb3c02'
+down_revision: str | None = 'e149fe9ba458'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

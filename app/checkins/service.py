@@ -36,6 +36,7 @@ from app.encryption.keyring import Keyring
 from app.members import lifecycle
 from app.members import service as members_service
 from app.members.models import Member
+from app.webhooks import service as webhooks_service
 
 RATING_FIELDS = tuple(d.value for d in Dimension)
 
@@ -106,6 +107,13 @@ def create_check_in(
     except IntegrityError:
         winner = _existing(session, member.id, local_date)
         raise _exists_error(winner.id if winner else None, local_date) from None
+    webhooks_service.record(
+        session,
+        tenant_id=check_in.tenant_id,
+        livemode=check_in.livemode,
+        type="check_in.created",
+        data={"check_in_id": check_in.id, "couple_id": couple.id, "member_id": member.id},
+    )
     return check_in
 
 

@@ -68,6 +68,14 @@ class Settings(BaseSettings):
     content_dir: Path = Path(__file__).resolve().parents[2] / "content"
     load_content_on_start: bool = True
 
+    # `rapport serve` also runs a webhook delivery worker on a thread; turn it off when
+    # dedicated `rapport worker` processes deliver instead.
+    webhook_worker_in_serve: bool = True
+    # How long a worker holds a delivery it claimed; past it, another worker may send it.
+    webhook_lease_seconds: int = Field(default=60, ge=1)
+    webhook_poll_seconds: float = Field(default=1.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=30)
+
     @model_validator(mode="after")
     def _defaults_and_production_guards(self) -> "Settings":
         if not self.database_url:

@@ -31,6 +31,7 @@ from app.couples.schemas import CouplePublic, CoupleStatus, InvitePublic, Invite
 from app.members import lifecycle
 from app.members import service as members_service
 from app.members.models import Member
+from app.webhooks import service as webhooks_service
 
 GUESS_WINDOW = timedelta(minutes=15)
 # Failed code lookups in the window before each further one is refused: per member, and
@@ -229,6 +230,13 @@ def accept_invite(
         raise AlreadyPaired("One of the members was just paired in another couple.") from None
     session.refresh(invite)
     audit.record(session, principal=principal, action="couple.paired", object_id=couple.id)
+    webhooks_service.record(
+        session,
+        tenant_id=couple.tenant_id,
+        livemode=couple.livemode,
+        type="couple.paired",
+        data={"couple_id": couple.id, "member_ids": [couple.member_a_id, couple.member_b_id]},
+    )
     return couple
 
 
@@ -330,6 +338,13 @@ def dissolve_couple(session: Session, principal: Principal | None, couple: Coupl
         livemode=couple.livemode,
         action="couple.dissolved",
         object_id=couple.id,
+    )
+    webhooks_service.record(
+        session,
+        tenant_id=couple.tenant_id,
+        livemode=couple.livemode,
+        type="couple.dissolved",
+        data={"couple_id": couple.id, "member_ids": [couple.member_a_id, couple.member_b_id]},
     )
     return couple
 

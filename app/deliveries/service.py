@@ -30,6 +30,7 @@ from app.encryption.keyring import Keyring
 from app.members import lifecycle
 from app.members import service as members_service
 from app.members.models import Member
+from app.webhooks import service as webhooks_service
 
 RECENT = timedelta(days=60)
 
@@ -168,6 +169,17 @@ def answer(
         delivery.revealed_at = utcnow()
         session.add(delivery)
         session.flush()
+        webhooks_service.record(
+            session,
+            tenant_id=delivery.tenant_id,
+            livemode=delivery.livemode,
+            type="delivery.revealed",
+            data={
+                "delivery_id": delivery.id,
+                "couple_id": delivery.couple_id,
+                "prompt_id": delivery.prompt_id,
+            },
+        )
     return new, True
 
 

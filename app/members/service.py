@@ -25,6 +25,7 @@ from app.members.schemas import (
     MemberToken,
     MemberUpdate,
 )
+from app.webhooks import service as webhooks_service
 
 
 def to_public(member: Member) -> MemberPublic:
@@ -117,6 +118,13 @@ def update_member(session: Session, member: Member, data: MemberUpdate) -> Membe
 def erase_member(session: Session, principal: Principal, member: Member) -> None:
     lifecycle.erase_dependents(session, member, principal)
     audit.record(session, principal=principal, action="member.erased", object_id=member.id)
+    webhooks_service.record(
+        session,
+        tenant_id=member.tenant_id,
+        livemode=member.livemode,
+        type="member.erased",
+        data={"member_id": member.id},
+    )
     session.delete(member)
     session.flush()
 

@@ -49,4 +49,9 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 @settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_every_operation(case: "schemathesis.Case[Any]") -> None:
     CASES[f"{case.operation.method.upper()} {case.operation.path}"] += 1
+    if case.query:
+        # An unknown query parameter drawn with an empty list as its value is not sent at
+        # all, so the request would not be the negative one the case stands for: send it
+        # with an empty value instead (the API refuses unknown query parameters).
+        case.query = {name: "" if value == [] else value for name, value in case.query.items()}
     case.call_and_validate(headers={"Authorization": f"Bearer {SECRET}"})
