@@ -1,0 +1,49 @@
+"""`/docs` (Swagger UI) and `/redoc` with their scripts and styles served from this process:
+the assets ship inside the `fastapi-offline` package, so the pages work on a machine that
+reaches no CDN, exactly as `rapport serve` runs them."""
+
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import HTMLResponse
+
+ASSETS_DIR = Path(str(files("fastapi_offline") / "static"))
+ASSETS_URL = "/docs/assets"
+
+SWAGGER_UI_PARAMETERS: dict[str, Any] = {
+    "persistAuthorization": True,
+    "displayRequestDuration": True,
+    # Swagger UI would send the document to a public validator for a badge: never.
+    "validatorUrl": None,
+}
+
+
+def install_docs(app: FastAPI, *, openapi_url: str) -> None:
+    app.mount(ASSETS_URL, StaticFiles(directory=ASSETS_DIR), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_swagger_ui_html(
+            openapi_url=root + openapi_url,
+            title=f"{app.title} — Swagger UI",
+            swagger_js_url=f"{root}{ASSETS_URL}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{ASSETS_URL}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{ASSETS_URL}/favicon.png",
+            swagger_ui_parameters=SWAGGER_UI_PARAMETERS,
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_redoc_html(
+            openapi_url=root + openapi_url,
+            title=f"{app.title} — ReDoc",
+            redoc_js_url=f"{root}{ASSETS_URL}/redoc.standalone.js",
+            redoc_favicon_url=f"{root}{ASSETS_URL}/favicon.png",
+            with_google_fonts=False,
+        )
