@@ -90,6 +90,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         summary="Prompts, pairing, check-ins and a connection score for couples apps.",
         description=API_DESCRIPTION,
         openapi_tags=TAGS,
+        license_info={"name": "Proprietary", "identifier": "LicenseRef-Proprietary"},
         # Relative: the API is wherever this document was fetched from, so the docs page's
         # "Try it out" calls the server that serves it, on any host or port.
         servers=[{"url": "/", "description": "The server that serves this document"}],

@@ -1,0 +1,35 @@
+"""The Node tools some tests drive (tests/js: `npm ci --prefix tests/js`, which .ci/run does),
+found or skipped with the reason and the command that installs them."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from app.core.migrations import ROOT
+
+JS_DIR = ROOT / "tests" / "js"
+BIN = JS_DIR / "node_modules" / ".bin"
+CHROMIUM = "/usr/bin/chromium"
+
+
+def node() -> str:
+    found = shutil.which("node")
+    if found is None:
+        pytest.skip("node is not installed (apt-get install nodejs)")
+    return found
+
+
+def tool(name: str) -> Path:
+    """A binary from tests/js/node_modules, or skip saying how to install it."""
+    node()
+    path = BIN / name
+    if not path.exists():
+        pytest.skip(f"{name} is not installed: run `npm ci --prefix tests/js`")
+    return path
+
+
+def chromium() -> str:
+    if shutil.which("chromium") is None or not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (apt-get install chromium chromium-driver)")
+    return CHROMIUM
