@@ -201,6 +201,7 @@ def _document(
         errors += [IdempotencyKeyReused, IdempotencyKeyInUse]
     if "requestBody" in operation:
         errors.append(PayloadTooLarge)
+    _optional_body(operation)
     _merge_problems(operation["responses"], problem_responses(errors))
     _headers(operation["responses"], method, authenticated=bool(docs.security))
     _examples(operation, schemas)
@@ -231,6 +232,20 @@ def _summary_and_description(
     if method == "POST":
         notes.append(IDEMPOTENCY_TEXT)
     operation["description"] = "\n\n".join([*body, *notes])
+
+
+def _optional_body(operation: dict[str, Any]) -> None:
+    """An optional body (`body: X | None = None`) is documented as "X, or no body" rather
+    than "X or JSON null": SDKs then leave it out when not given (one generator would
+    otherwise send its own not-set marker)."""
+    request = operation.get("requestBody")
+    if request is None or request.get("required"):
+        return
+    media = request["content"].get(JSON, {})
+    variants = media.get("schema", {}).get("anyOf", [])
+    refs = [v for v in variants if "$ref" in v]
+    if len(variants) == 2 and len(refs) == 1 and {"type": "null"} in variants:
+        media["schema"] = refs[0]
 
 
 def _merge_problems(responses: dict[str, Any], extra: dict[str, dict[str, Any]]) -> None:
