@@ -1,8 +1,11 @@
 """The Node tools some tests drive (tests/js: `npm ci --prefix tests/js`, which .ci/run does),
-found or skipped with the reason and the command that installs them."""
+found or skipped with the reason and the command that installs them. Under CI (`CI=true`),
+where .ci/run has installed them, a missing tool fails instead: nothing skips unseen there."""
 
+import os
 import shutil
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -13,10 +16,16 @@ BIN = JS_DIR / "node_modules" / ".bin"
 CHROMIUM = "/usr/bin/chromium"
 
 
+def missing(reason: str) -> NoReturn:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason}; .ci/run should have installed it")
+    pytest.skip(reason)
+
+
 def node() -> str:
     found = shutil.which("node")
     if found is None:
-        pytest.skip("node is not installed (apt-get install nodejs)")
+        missing("node is not installed (apt-get install nodejs npm)")
     return found
 
 
@@ -25,11 +34,11 @@ def tool(name: str) -> Path:
     node()
     path = BIN / name
     if not path.exists():
-        pytest.skip(f"{name} is not installed: run `npm ci --prefix tests/js`")
+        missing(f"{name} is not installed: run `npm ci --prefix tests/js`")
     return path
 
 
 def chromium() -> str:
     if shutil.which("chromium") is None or not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed (apt-get install chromium chromium-driver)")
+        missing("Chromium is not installed (apt-get install chromium chromium-driver)")
     return CHROMIUM

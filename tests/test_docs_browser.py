@@ -21,7 +21,7 @@ from app.core.db import make_engine, session_scope
 from app.core.migrations import ROOT
 from tests.conftest import _settings, served
 from tests.factories import make_tenant
-from tests.node_tools import JS_DIR, chromium, node
+from tests.node_tools import JS_DIR, chromium, missing, node
 
 SCREENSHOT = ROOT / "docs" / "images" / "docs-page.png"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -33,7 +33,7 @@ def test_docs_pages_in_chromium(fresh_database: Callable[[], str], tmp_path: Pat
     chromium()
     runner = node()
     if not (JS_DIR / "node_modules" / "playwright-core").exists():
-        pytest.skip("playwright-core is not installed: run `npm ci --prefix tests/js`")
+        missing("playwright-core is not installed: run `npm ci --prefix tests/js`")
     settings = _settings(fresh_database(), tmp_path)
     shot = tmp_path / "docs-page.png"
     with served(settings, LOAD_CONTENT_ON_START="true") as (base_url, _server):

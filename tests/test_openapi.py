@@ -199,8 +199,8 @@ def test_credentials_follow_the_dependencies(spec: dict[str, Any]) -> None:
             "description": spec["components"]["securitySchemes"]["memberToken"]["description"],
         },
     }
-    key_only = [{"apiKey": []}]
-    either = [{"apiKey": []}, {"memberToken": []}]
+    key_only: list[dict[str, list[str]]] = [{"apiKey": []}]
+    either: list[dict[str, list[str]]] = [{"apiKey": []}, {"memberToken": []}]
     assert paths["/v1/members"]["post"]["security"] == key_only
     assert paths["/v1/members"]["get"]["security"] == key_only
     assert paths["/v1/members/{member_id}"]["get"]["security"] == either
