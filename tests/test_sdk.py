@@ -10,20 +10,21 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from app.core.db import session_scope
-from tests.conftest import LiveServer
+from app.core.db import make_engine, session_scope
+from app.core.migrations import ROOT
+from tests.conftest import LiveServer, _settings, served
 from tests.factories import make_tenant
 from tests.node_tools import JS_DIR, tool
 
 SPEC = JS_DIR.parents[1] / "openapi" / "openapi.json"
-PACKAGE = "rapport_client"
+PACKAGE = "rapport_api_client"
 
 pytestmark = pytest.mark.slow
 
@@ -45,7 +46,8 @@ def _snake(name: str) -> str:
 
 @pytest.fixture(scope="module")
 def python_sdk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Generated into a temporary folder and importable from there, as a partner would."""
+    """Generated into a temporary folder with docs/integration.md's command (the spec from
+    the file rather than a server), and imported from there."""
     generator = Path(sys.executable).parent / "openapi-python-client"
     out = tmp_path_factory.mktemp("python-sdk")
     env = {**os.environ, "PATH": f"{generator.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
@@ -55,10 +57,8 @@ def python_sdk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             "generate",
             "--path",
             str(SPEC),
-            "--meta",
-            "none",
             "--output-path",
-            str(out / PACKAGE),
+            str(out / "rapport-client"),
         ],
         capture_output=True,
         text=True,
@@ -69,11 +69,12 @@ def python_sdk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     assert result.returncode == 0, result.stdout + result.stderr
     # A clean generation: nothing of the document was skipped or misunderstood.
     assert "Warning" not in result.stdout + result.stderr, result.stdout + result.stderr
-    sys.path.insert(0, str(out))
+    project = out / "rapport-client"
+    sys.path.insert(0, str(project))
     try:
-        yield out / PACKAGE
+        yield project / PACKAGE
     finally:
-        sys.path.remove(str(out))
+        sys.path.remove(str(project))
         for name in [m for m in sys.modules if m == PACKAGE or m.startswith(PACKAGE + ".")]:
             del sys.modules[name]
 
@@ -218,6 +219,43 @@ def test_partner_flow_through_the_python_sdk(python_sdk: Path, live_server: Live
     assert isinstance(connection.score, float) and 0 <= connection.score <= 100
     assert {p.member_id for p in connection.partners} == {alex.id, blake.id}
     assert connection.data_points == 18
+
+
+def test_the_integration_guide_script_runs(
+    python_sdk: Path, fresh_database: Callable[[], str], tmp_path: Path
+) -> None:
+    """docs/integration.md's Python script, as written, against `rapport serve` with the
+    built-in content, through the client generated with the guide's command."""
+    guide = (ROOT / "docs" / "integration.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", guide, re.S)
+    assert len(blocks) == 1
+    script = tmp_path / "couple.py"
+    script.write_text(blocks[0])
+    settings = _settings(fresh_database(), tmp_path)
+    with served(settings, LOAD_CONTENT_ON_START="true") as (base_url, _server):
+        engine = make_engine(settings)
+        with session_scope(engine) as session:
+            secret = make_tenant(session, settings, name="Guide reader").test_secret
+        engine.dispose()
+        result = subprocess.run(
+            [sys.executable, str(script)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+            env={
+                **os.environ,
+                "RAPPORT_API": base_url,
+                "RAPPORT_KEY": secret,
+                "PYTHONPATH": str(python_sdk.parent),
+            },
+        )
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("paired: cpl_")
+    assert "revealed: True" in lines
+    score = next(line for line in lines if line.startswith("score: "))
+    assert score.split()[2:] in (["ok", "stable"], ["ok", "improving"], ["ok", "declining"])
 
 
 def test_typescript_sdk_compiles(tmp_path: Path) -> None:
