@@ -30,9 +30,14 @@ Rapport is the API underneath couples apps: prompt catalogs grounded in how emot
 intimacy is recognized, built and improved; pairing through invite codes; daily check-ins
 on seven dimensions of connection; and an explainable connection score with its trend.
 
-Authenticate with `Authorization: Bearer` and either a tenant secret key (`sk_live_…`,
-`sk_test_…`) from your backend, or a member token minted for a mobile app. Errors are
-`application/problem+json` with a stable `code`. Every `POST` accepts `Idempotency-Key`.
+Authenticate with `Authorization: Bearer` and either a tenant secret key (`apiKey`:
+`sk_live_…`, `sk_test_…`) from your backend, or a member token (`memberToken`) minted for a
+mobile app; each operation says which it takes. Errors are `application/problem+json` with a
+stable `code`, listed per status on every operation. Every `POST` accepts `Idempotency-Key`
+(a retry with the same key and body replays the first answer, with `Idempotent-Replayed:
+true`). Lists take `limit` and `cursor` and answer `next_cursor`. Every answer carries
+`X-Request-ID` and the rate-limit headers `RateLimit-Policy` and `RateLimit`; 429 and 503
+carry `Retry-After`. Start with the integration guide, `docs/integration.md`.
 """
 
 TAGS = [
