@@ -13,11 +13,14 @@ from starlette.responses import Response
 
 from app import models  # noqa: F401  (registers every table before the first query)
 from app.api import api_router
+from app.auth import openapi as auth_openapi
+from app.core import openapi as spec
 from app.core.cache import Caches
 from app.core.config import Settings, get_settings
 from app.core.database import Database
 from app.core.db import make_engine
-from app.core.errors import PROBLEM_JSON, Problem, install_error_handlers, problem_response
+from app.core.docs import install_docs
+from app.core.errors import DatabaseUnavailable, install_error_handlers, problem_response
 from app.core.idempotency import Replay
 from app.core.logging import configure_logging
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
@@ -29,9 +32,14 @@ Rapport is the API underneath couples apps: prompt catalogs grounded in how emot
 intimacy is recognized, built and improved; pairing through invite codes; daily check-ins
 on seven dimensions of connection; and an explainable connection score with its trend.
 
-Authenticate with `Authorization: Bearer` and either a tenant secret key (`sk_live_…`,
-`sk_test_…`) from your backend, or a member token minted for a mobile app. Errors are
-`application/problem+json` with a stable `code`. Every `POST` accepts `Idempotency-Key`.
+Authenticate with `Authorization: Bearer` and either a tenant secret key (`apiKey`:
+`sk_live_…`, `sk_test_…`) from your backend, or a member token (`memberToken`) minted for a
+mobile app; each operation says which it takes. Errors are `application/problem+json` with a
+stable `code`, listed per status on every operation. Every `POST` accepts `Idempotency-Key`
+(a retry with the same key and body replays the first answer, with `Idempotent-Replayed:
+true`). Lists take `limit` and `cursor` and answer `next_cursor`. Every answer carries
+`X-Request-ID` and the rate-limit headers `RateLimit-Policy` and `RateLimit`; 429 and 503
+carry `Retry-After`. Start with the integration guide, `docs/integration.md`.
 """
 
 TAGS = [
@@ -68,6 +76,9 @@ TAGS = [
 ]
 
 
+OPENAPI_URL = "/openapi.json"
+
+
 def operation_id(route: APIRoute) -> str:
     """`create_member` → `createMember`: stable, and natural in generated SDKs."""
     first, *rest = route.name.split("_")
@@ -97,13 +108,18 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         summary="Prompts, pairing, check-ins and a connection score for couples apps.",
         description=API_DESCRIPTION,
         openapi_tags=TAGS,
+        license_info={"name": "Proprietary", "identifier": "LicenseRef-Proprietary"},
+        # Relative: the API is wherever this document was fetched from, so the docs page's
+        # "Try it out" calls the server that serves it, on any host or port.
+        servers=[{"url": "/", "description": "The server that serves this document"}],
         generate_unique_id_function=operation_id,
         lifespan=lifespan,
-        docs_url="/docs" if docs else None,
-        redoc_url="/redoc" if docs else None,
-        openapi_url="/openapi.json" if docs else None,
-        swagger_ui_parameters={"persistAuthorization": True},
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=OPENAPI_URL if docs else None,
     )
+    if docs:
+        install_docs(app, openapi_url=OPENAPI_URL)
     app.state.settings = settings
     app.state.database = database
     app.state.serialize_writes = database.engine.dialect.name == "sqlite"
@@ -128,10 +144,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     async def database_busy(request: Request, exc: Exception) -> Response:
         return problem_response(
             request,
-            status=503,
-            code="database_unavailable",
-            title="Service unavailable",
-            detail="The database is busy or unreachable; retry shortly.",
+            status=DatabaseUnavailable.status,
+            code=DatabaseUnavailable.code,
+            title=DatabaseUnavailable.title,
+            detail=DatabaseUnavailable.example_detail(),
             headers={"Retry-After": "1"},
         )
 
@@ -156,25 +172,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = original_openapi()
-            schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
-                Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-            )
-            for path_item in schema.get("paths", {}).values():
-                for operation in path_item.values():
-                    _problem_validation(operation)
-            for unused in ("HTTPValidationError", "ValidationError"):
-                schema["components"]["schemas"].pop(unused, None)
-            app.openapi_schema = schema
+            app.openapi_schema = spec.finish(app, original_openapi(), auth_openapi.describe)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
-
-
-def _problem_validation(operation: dict[str, Any]) -> None:
-    """FastAPI documents 422 as its own HTTPValidationError; ours is problem+json."""
-    response = operation.get("responses", {}).get("422")
-    if response is not None:
-        response["description"] = "`validation_error`: the request does not match the schema"
-        response["content"] = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}

@@ -63,6 +63,11 @@ class Couple:
         self.blake_headers = bearer(member_token(settings, self.blake))
         self.key = key
 
+    def shared_day(self) -> str:
+        """A local date both may check in for: for seven hours a day (03:00–10:00 UTC in
+        winter) Alex's day in Paris has turned and Blake's in Chicago has not."""
+        return min(today_of(self.alex), today_of(self.blake)).isoformat()
+
     def check_in(self, headers: dict[str, str], **body: object) -> Response:
         response: Response = self.client.post(
             f"/v1/couples/{self.id}/check-ins", json={"ratings": RATINGS, **body}, headers=headers
@@ -347,7 +352,7 @@ class TestDeleteCheckIn:
 
 class TestListCheckIns:
     def test_filters_order_and_pages(self, couple: Couple, client: TestClient) -> None:
-        today = today_of(couple.alex)
+        today = date.fromisoformat(couple.shared_day())
         days = [(today - timedelta(days=n)).isoformat() for n in range(5)]
         for day in days:
             couple.check_in(couple.alex_headers, local_date=day)
@@ -376,8 +381,13 @@ class TestListCheckIns:
 class TestMutualReveal:
     def test_from_both_sides(self, couple: Couple, client: TestClient) -> None:
         url = f"/v1/couples/{couple.id}/check-ins"
+        day = couple.shared_day()
         alex = couple.check_in(
-            couple.alex_headers, closeness=5, note_visibility="shared", note="We laughed a lot."
+            couple.alex_headers,
+            local_date=day,
+            closeness=5,
+            note_visibility="shared",
+            note="We laughed a lot.",
         ).json()
 
         seen_by_blake = client.get(
@@ -396,7 +406,7 @@ class TestMutualReveal:
             (couple.alex.id, False, None)
         ]
 
-        blake = couple.check_in(couple.blake_headers, closeness=3).json()
+        blake = couple.check_in(couple.blake_headers, local_date=day, closeness=3).json()
         seen_by_blake = client.get(
             f"/v1/check-ins/{alex['id']}", headers=couple.blake_headers
         ).json()
@@ -426,8 +436,9 @@ class TestNotePrivacy:
         self, couple: Couple, client: TestClient, session: Session
     ) -> None:
         secret = "I am worried about money, not ready to say it."
-        alex = couple.check_in(couple.alex_headers, note=secret).json()
-        couple.check_in(couple.blake_headers)
+        day = couple.shared_day()
+        alex = couple.check_in(couple.alex_headers, local_date=day, note=secret).json()
+        couple.check_in(couple.blake_headers, local_date=day)
         responses = [
             client.get(f"/v1/check-ins/{alex['id']}", headers=couple.blake_headers),
             client.get(f"/v1/couples/{couple.id}/check-ins", headers=couple.blake_headers),

@@ -13,20 +13,37 @@ from app.core.config import Settings
 from app.core.ratelimit import RateLimited, RateLimiter
 from app.core.security import Principal
 
-bearer = HTTPBearer(
-    scheme_name="bearerAuth",
-    bearerFormat="sk_live_… / sk_test_… secret key, or a member token (JWT)",
+# Both credentials travel as `Authorization: Bearer …`; they are two schemes so the spec can
+# say which operations take which, and the docs page's Authorize dialog offers both. The
+# credential itself is read (and told apart) by `service.authenticate`.
+API_KEY_SCHEME = "apiKey"
+MEMBER_TOKEN_SCHEME = "memberToken"  # noqa: S105 (a scheme name, not a secret)
+
+api_key = HTTPBearer(
+    scheme_name=API_KEY_SCHEME,
+    bearerFormat="sk_live_… or sk_test_…",
     description=(
-        "A tenant secret key (`sk_live_…` or `sk_test_…`) for a partner backend, or a "
-        "member token from `POST /v1/members/{member_id}/tokens` for a mobile app."
+        "A tenant secret key, for a partner's backend: `sk_live_…` sees live objects, "
+        "`sk_test_…` test objects. Created with `rapport keys create`; shown once."
     ),
     auto_error=False,
 )
+member_token = HTTPBearer(
+    scheme_name=MEMBER_TOKEN_SCHEME,
+    bearerFormat="JWT",
+    description=(
+        "A short-lived member token (a signed JWT), for a mobile app acting as one member: "
+        "minted by `POST /v1/members/{member_id}/tokens` with a secret key."
+    ),
+    auto_error=False,
+)
+Credentials = HTTPAuthorizationCredentials | None
 
 
 async def authenticate(
     request: Request,
-    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    _key: Annotated[Credentials, Depends(api_key)],
+    _token: Annotated[Credentials, Depends(member_token)],
 ) -> Principal:
     """A cached secret key answers on the event loop; anything needing the database (a
     member token, a key not cached yet, versions due a refresh) goes to the thread pool.

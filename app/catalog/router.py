@@ -40,7 +40,11 @@ LocaleQuery = Annotated[Locale | None, Query(description="Only this locale, e.g.
 def list_catalogs(
     session: SessionDep, principal: PrincipalDep, page: PageDep, locale: LocaleQuery = None
 ) -> Page[CatalogPublic]:
-    """List the built-in catalogs and your own, newest first."""
+    """List catalogs
+
+    The built-in catalogs (the same on every installation) and your tenant's own in this mode,
+    newest first, each with its `prompt_count`.
+    """
     return service.list_catalogs(session, principal, page, locale)
 
 
@@ -52,13 +56,20 @@ def list_catalogs(
 def create_catalog(
     body: CatalogCreate, session: SessionDep, principal: TenantKeyDep
 ) -> CatalogPublic:
-    """Create a catalog of your own prompts, visible only to your tenant in this mode."""
+    """Create a catalog
+
+    A catalog of your own prompts, visible only to your tenant in this mode. Add prompts with
+    `createPrompt`; built-in catalogs cannot be changed.
+    """
     return service.catalog_public(service.create_catalog(session, principal, body), principal, 0)
 
 
 @router.get("/catalogs/{catalog_id}", responses=responses(CatalogNotFound))
 def get_catalog(session: SessionDep, principal: PrincipalDep, catalog: CatalogDep) -> CatalogPublic:
-    """Read a catalog."""
+    """Retrieve a catalog
+
+    A built-in catalog or one of your own.
+    """
     return service.catalog_with_count(session, principal, catalog)
 
 
@@ -66,7 +77,11 @@ def get_catalog(session: SessionDep, principal: PrincipalDep, catalog: CatalogDe
 def update_catalog(
     body: CatalogUpdate, session: SessionDep, principal: TenantKeyDep, catalog: OwnCatalogDep
 ) -> CatalogPublic:
-    """Change your catalog's title or description."""
+    """Update a catalog
+
+    Changes your catalog's title or description; built-in catalogs are read-only (403
+    `catalog_read_only`).
+    """
     return service.catalog_with_count(
         session, principal, service.update_catalog(session, catalog, body)
     )
@@ -76,7 +91,11 @@ def update_catalog(
     "/catalogs/{catalog_id}", status_code=status.HTTP_204_NO_CONTENT, responses=OWN_CATALOG_ERRORS
 )
 def archive_catalog(session: SessionDep, catalog: OwnCatalogDep) -> Response:
-    """Archive your catalog and its prompts (prompts already delivered stay readable there)."""
+    """Archive a catalog
+
+    Archives your catalog and its prompts: they are no longer listed, but deliveries that hold
+    one of them keep showing it. Built-in catalogs are read-only (403 `catalog_read_only`).
+    """
     service.archive_catalog(session, catalog)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -86,14 +105,22 @@ async def list_prompts(
     request: Request,
     principal: PrincipalDep,
     page: PageDep,
-    catalog_id: Annotated[str | None, Query(max_length=64)] = None,
-    category: Category | None = None,
-    dimension: Dimension | None = None,
-    depth: Depth | None = None,
-    kind: Kind | None = None,
+    catalog_id: Annotated[
+        str | None, Query(max_length=64, description="Only prompts of this catalog.")
+    ] = None,
+    category: Annotated[Category | None, Query(description="Only this category.")] = None,
+    dimension: Annotated[
+        Dimension | None, Query(description="Only prompts that serve this dimension.")
+    ] = None,
+    depth: Annotated[Depth | None, Query(description="Only this depth.")] = None,
+    kind: Annotated[Kind | None, Query(description="Only this kind.")] = None,
     locale: LocaleQuery = None,
 ) -> Response:
-    """List prompts from the built-in catalogs and your own, with filters."""
+    """List prompts
+
+    Prompts from the built-in catalogs and your own, filtered by catalog, category, dimension,
+    depth, kind or locale, newest first. Member tokens may read them too.
+    """
     # Served from this process's cached view (app/catalog/views.py): no thread hop and no
     # query when it is fresh; built in the thread pool when it is not.
     caches: Caches = request.app.state.caches
@@ -120,7 +147,11 @@ def _view(request: Request, caches: Caches, principal: Principal) -> views.Promp
 
 @router.get("/prompts/{prompt_id}", responses=responses(PromptNotFound))
 def get_prompt(principal: PrincipalDep, prompt: PromptDep) -> PromptPublic:
-    """Read a prompt."""
+    """Retrieve a prompt
+
+    A prompt from a built-in catalog or one of yours, archived ones included (deliveries may
+    still hold them).
+    """
     return service.prompt_public(prompt, principal)
 
 
@@ -134,7 +165,11 @@ def get_prompt(principal: PrincipalDep, prompt: PromptDep) -> PromptPublic:
 def create_prompt(
     body: PromptCreate, session: SessionDep, principal: TenantKeyDep, catalog: OwnCatalogDep
 ) -> PromptPublic:
-    """Add a prompt to your catalog; it takes the catalog's locale."""
+    """Create a prompt
+
+    Adds a prompt to your catalog; it takes the catalog's locale. `slug` is made from the text
+    when absent and is unique in the catalog (409 `prompt_slug_exists`).
+    """
     return service.prompt_public(service.create_prompt(session, catalog, body), principal)
 
 
@@ -142,7 +177,11 @@ def create_prompt(
 def update_prompt(
     body: PromptUpdate, session: SessionDep, principal: TenantKeyDep, prompt: OwnPromptDep
 ) -> PromptPublic:
-    """Change your prompt's text, category, dimensions, depth, kind or tags."""
+    """Update a prompt
+
+    Changes your prompt's text, category, dimensions, depth, kind or tags; built-in prompts are
+    read-only (403 `catalog_read_only`).
+    """
     return service.prompt_public(service.update_prompt(session, prompt, body), principal)
 
 
@@ -150,6 +189,10 @@ def update_prompt(
     "/prompts/{prompt_id}", status_code=status.HTTP_204_NO_CONTENT, responses=OWN_PROMPT_ERRORS
 )
 def archive_prompt(session: SessionDep, prompt: OwnPromptDep) -> Response:
-    """Archive your prompt: no longer listed, still shown in deliveries that hold it."""
+    """Archive a prompt
+
+    Your prompt is no longer listed or chosen for deliveries, but deliveries that already hold
+    it keep showing it.
+    """
     service.archive_prompt(session, prompt)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

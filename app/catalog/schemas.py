@@ -1,6 +1,7 @@
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.config import JsonDict
 
 from app.catalog.vocabulary import Category, Depth, Dimension, Kind
 from app.core.schemas import Locale, StrictInput, Timestamp
@@ -27,10 +28,42 @@ Dimensions = Annotated[
 Tags = Annotated[list[Tag], Field(max_length=10)]
 
 
+PROMPT_EXAMPLE: JsonDict = {
+    "id": "prm_27e6iluwrbenjnlshgukim4qhm",
+    "catalog_id": "cat_qpy55ouepyslgcl3f62twaxai4",
+    "slug": "listening-finishing-sentences",
+    "text": "Do I ever finish your sentences or jump in before you're done? You're welcome "
+    "to tell me honestly; I'd genuinely like to know.",
+    "category": "building_intimacy",
+    "dimensions": ["listening", "safety"],
+    "depth": "medium",
+    "kind": "question",
+    "locale": "en",
+    "tags": ["interrupting"],
+    "idea": "active_listening",
+    "builtin": True,
+    "livemode": False,
+    "created_at": "2026-11-01T00:00:00Z",
+    "updated_at": "2026-11-01T00:00:00Z",
+}
+
+
 class CatalogCreate(StrictInput):
     title: Annotated[str, StringConstraints(min_length=1, max_length=120, strip_whitespace=True)]
     description: Annotated[str, StringConstraints(max_length=500)] = ""
     locale: Locale = "en"
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Our rituals",
+                    "description": "House prompts for small daily rituals.",
+                    "locale": "en",
+                }
+            ]
+        }
+    )
 
 
 class CatalogUpdate(StrictInput):
@@ -39,6 +72,12 @@ class CatalogUpdate(StrictInput):
         | None
     ) = None
     description: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"description": "House prompts for small daily and weekly rituals."}]
+        }
+    )
 
 
 class CatalogPublic(BaseModel):
@@ -55,6 +94,25 @@ class CatalogPublic(BaseModel):
     created_at: Timestamp
     updated_at: Timestamp
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "cat_qpy55ouepyslgcl3f62twaxai4",
+                    "slug": "listening-well",
+                    "title": "Listening Well",
+                    "description": "Prompts for giving each other full attention.",
+                    "locale": "en",
+                    "builtin": True,
+                    "prompt_count": 41,
+                    "livemode": False,
+                    "created_at": "2026-11-01T00:00:00Z",
+                    "updated_at": "2026-11-01T00:00:00Z",
+                }
+            ]
+        }
+    )
+
 
 class PromptCreate(StrictInput):
     text: PromptText
@@ -65,6 +123,21 @@ class PromptCreate(StrictInput):
     slug: Slug | None = Field(default=None, description="Made from the text when absent.")
     tags: Tags = Field(default_factory=list)
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "text": "What small ritual would you like us to start this month?",
+                    "category": "improving_intimacy",
+                    "dimensions": ["quality_time"],
+                    "depth": "light",
+                    "kind": "question",
+                    "tags": ["ritual"],
+                }
+            ]
+        }
+    )
+
 
 class PromptUpdate(StrictInput):
     text: PromptText | None = None
@@ -73,6 +146,10 @@ class PromptUpdate(StrictInput):
     depth: Depth | None = None
     kind: Kind | None = None
     tags: Tags | None = None
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"depth": "medium", "tags": ["ritual", "monthly"]}]}
+    )
 
 
 class PromptPublic(BaseModel):
@@ -93,3 +170,5 @@ class PromptPublic(BaseModel):
     livemode: bool
     created_at: Timestamp
     updated_at: Timestamp
+
+    model_config = ConfigDict(json_schema_extra={"examples": [PROMPT_EXAMPLE]})

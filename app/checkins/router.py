@@ -51,7 +51,13 @@ def create_check_in(
     ring: KeyringDep,
     couple: CoupleDep,
 ) -> CheckInPublic:
-    """Submit a member's check-in for a local date (default: the member's today)."""
+    """Create a check-in
+
+    A member's ratings of the seven core dimensions (1–5, at least four), closeness (1–7),
+    moments and an optional note, for a local date (default: the member's today, by its time
+    zone and day start). With a secret key name the member (`member_id`); a member token checks
+    in as itself. One per member and date: a second is 409 `check_in_exists`.
+    """
     check_in = service.create_check_in(session, principal, ring, couple, body)
     return service.present(session, principal, ring, [check_in], include_notes=True)[0]
 
@@ -63,13 +69,20 @@ def list_check_ins(
     ring: KeyringDep,
     couple: CoupleDep,
     page: PageDep,
-    member_id: Annotated[str | None, Query(max_length=64)] = None,
+    member_id: Annotated[
+        str | None, Query(max_length=64, description="Only this member's check-ins.")
+    ] = None,
     date_from: Annotated[date | None, Query(alias="from", description="Oldest local date.")] = None,
     date_to: Annotated[date | None, Query(alias="to", description="Newest local date.")] = None,
     order: Annotated[Order, Query(description="`desc` (newest first, default) or `asc`.")] = "desc",
     include_notes: IncludeNotes = False,
 ) -> Page[CheckInPublic]:
-    """List a couple's check-ins by local date."""
+    """List a couple's check-ins
+
+    By local date, newest first (`order=asc` for oldest first), optionally for one member and
+    between `from` and `to`. Mutual reveal: a member token sees its partner's ratings for a date
+    only once it checked in for that date itself, and never the partner's private note.
+    """
     return service.list_check_ins(
         session,
         principal,
@@ -92,7 +105,12 @@ def get_check_in(
     check_in: CheckInDep,
     include_notes: IncludeNotes = False,
 ) -> CheckInPublic:
-    """Read a check-in (a partner's is revealed once the caller checked in that day)."""
+    """Retrieve a check-in
+
+    A partner's check-in is revealed to a member token once the caller checked in for that date;
+    until then only that it exists is shown. The secret key sees note text with
+    `include_notes=true`.
+    """
     return service.present(session, principal, ring, [check_in], include_notes=include_notes)[0]
 
 
@@ -107,7 +125,12 @@ def replace_check_in(
     ring: KeyringDep,
     check_in: CheckInDep,
 ) -> CheckInPublic:
-    """Replace ratings, closeness, moments and note, until the end of the next local day."""
+    """Replace a check-in
+
+    Replaces the ratings, closeness, moments and note (the member and date never change), by
+    its author or the tenant, until the end of the local day after its date; later, 409
+    `check_in_locked`.
+    """
     replaced = service.replace_check_in(session, principal, ring, check_in, body)
     return service.present(session, principal, ring, [replaced], include_notes=True)[0]
 
@@ -118,6 +141,9 @@ def replace_check_in(
     responses=responses(CheckInNotFound, NotCheckInAuthor),
 )
 def delete_check_in(session: SessionDep, principal: PrincipalDep, check_in: CheckInDep) -> Response:
-    """Delete a check-in (its author, or the tenant)."""
+    """Delete a check-in
+
+    Deletes a check-in, by its author or the tenant.
+    """
     service.delete_check_in(session, principal, check_in)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

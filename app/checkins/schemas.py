@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    ConfigDict,
     Field,
     StrictInt,
     StringConstraints,
@@ -90,9 +91,44 @@ class CheckInCreate(CheckInFields):
             raise ValueError("give the date as text, YYYY-MM-DD")
         return value
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "member_id": "mem_n5tqkq3vy4ydq2vbbqm6pnbp3e",
+                    "ratings": {
+                        "openness": 4,
+                        "listening": 3,
+                        "vulnerability": 4,
+                        "support": 5,
+                        "safety": 5,
+                    },
+                    "closeness": 6,
+                    "moments": ["felt_heard"],
+                    "note": "Long walk, good talk.",
+                    "note_visibility": "private",
+                }
+            ]
+        }
+    )
+
 
 class CheckInReplace(CheckInFields):
     """Everything but the member and the date, which never change."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "ratings": {"openness": 4, "listening": 4, "support": 4, "quality_time": 3},
+                    "closeness": 5,
+                    "moments": ["quality_time"],
+                    "note": "Cooked together.",
+                    "note_visibility": "shared",
+                }
+            ]
+        }
+    )
 
 
 class RatingsPublic(BaseModel):
@@ -123,3 +159,34 @@ class CheckInPublic(BaseModel):
     livemode: bool
     created_at: Timestamp
     updated_at: Timestamp
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "chk_q3m7x2c5ztk4p6vb2wyn5d7hle",
+                    "couple_id": "cpl_t2o5zq7mxl4b3yq6nq2w5d7kpa",
+                    "member_id": "mem_n5tqkq3vy4ydq2vbbqm6pnbp3e",
+                    "local_date": "2026-11-25",
+                    "revealed": True,
+                    "ratings": {
+                        "openness": 4,
+                        "listening": 3,
+                        "vulnerability": 4,
+                        "support": 5,
+                        "safety": 5,
+                        "appreciation": None,
+                        "quality_time": None,
+                        "conflict_repair": None,
+                    },
+                    "closeness": 6,
+                    "moments": ["felt_heard"],
+                    "note": "Long walk, good talk.",
+                    "note_visibility": "private",
+                    "livemode": False,
+                    "created_at": "2026-11-25T17:30:00Z",
+                    "updated_at": "2026-11-25T17:30:00Z",
+                }
+            ]
+        }
+    )

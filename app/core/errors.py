@@ -25,6 +25,7 @@ class AppError(Exception):
     status: int = 400
     code: str = "bad_request"
     title: str = "Bad request"
+    detail_example: str = ""
 
     def __init__(
         self,
@@ -37,6 +38,11 @@ class AppError(Exception):
         self.detail = detail or self.title
         self.headers = headers or {}
         self.extra = extra
+
+    @classmethod
+    def example_detail(cls) -> str:
+        """What `detail` says in the spec's example (the title, unless the class says more)."""
+        return cls.detail_example or cls.title + "."
 
 
 class NotFound(AppError):
@@ -57,6 +63,27 @@ class Forbidden(AppError):
     title = "Forbidden"
 
 
+class InternalError(AppError):
+    status = 500
+    code = "internal_error"
+    title = "Internal server error"
+    detail_example = "Something went wrong on our side. Quote the request id when you report it."
+
+
+class DatabaseUnavailable(AppError):
+    status = 503
+    code = "database_unavailable"
+    title = "Service unavailable"
+    detail_example = "The database is busy or unreachable; retry shortly."
+
+
+class PayloadTooLarge(AppError):
+    status = 413
+    code = "payload_too_large"
+    title = "Content too large"
+    detail_example = "The request body is over 64 KiB."
+
+
 class ValidationFailed(AppError):
     """A 422 raised by our own code, with the JSON pointer of the offending input."""
 
@@ -64,10 +91,8 @@ class ValidationFailed(AppError):
     code = "validation_error"
     title = "Validation failed"
 
-    def __init__(self, detail: str, *, pointer: str, code: str | None = None) -> None:
+    def __init__(self, detail: str, *, pointer: str) -> None:
         super().__init__(detail, errors=[{"pointer": pointer, "detail": detail}])
-        if code:
-            self.code = code
 
 
 class ProblemError(BaseModel):
@@ -113,18 +138,44 @@ def problem_response(
     return JSONResponse(body, status_code=status, headers=all_headers, media_type=PROBLEM_JSON)
 
 
-def responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
-    """The `responses=` of a route: each status with its problem codes, for the spec."""
-    by_status: dict[int, list[type[AppError]]] = {}
+def problem_example(error: type[AppError]) -> dict[str, Any]:
+    """One named example of `error` as it is answered, for the spec."""
+    value: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + error.code,
+        "title": error.title,
+        "status": error.status,
+        "detail": error.example_detail(),
+        "code": error.code,
+        "request_id": "req_5w2xq7kz4m3c6vb2tyn5d7hple",
+    }
+    if error.status == 422:
+        value["errors"] = [{"pointer": "#/ratings/openness", "detail": value["detail"]}]
+    return {"summary": f"{error.code}: {error.title}", "value": value}
+
+
+def problem_responses(errors: Sequence[type[AppError]]) -> dict[str, dict[str, Any]]:
+    """Each status with its problem codes (listed in the description, one example each)."""
+    by_status: dict[int, dict[str, type[AppError]]] = {}
     for error in errors:
-        by_status.setdefault(error.status, []).append(error)
+        by_status.setdefault(error.status, {}).setdefault(error.code, error)
     return {
-        status: {
-            "description": "; ".join(f"`{e.code}`: {e.title}" for e in group),
-            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        str(status): {
+            "description": "; ".join(f"`{e.code}`: {e.title}" for e in group.values()),
+            "content": {
+                PROBLEM_JSON: {
+                    "schema": {"$ref": "#/components/schemas/Problem"},
+                    "examples": {code: problem_example(e) for code, e in group.items()},
+                }
+            },
         }
         for status, group in sorted(by_status.items())
     }
+
+
+def responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a route: the problems it may answer besides the ones every route
+    shares (authentication, rate limits, validation; added by `app.core.openapi`)."""
+    return {int(status): response for status, response in problem_responses(errors).items()}
 
 
 def _pointer(loc: Sequence[int | str]) -> str:
@@ -239,10 +290,10 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     )
     return problem_response(
         request,
-        status=500,
-        code="internal_error",
-        title="Internal server error",
-        detail="Something went wrong on our side. Quote the request id when you report it.",
+        status=InternalError.status,
+        code=InternalError.code,
+        title=InternalError.title,
+        detail=InternalError.example_detail(),
     )
 
 

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar, cast
 
 from fastapi import Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.orm import Mapped, QueryableAttribute
 from sqlmodel import Session, select
@@ -47,10 +47,19 @@ async def page_params(
 PageDep = Annotated[PageParams, Depends(page_params)]
 
 
+class InvalidCursor(ValidationFailed):
+    code = "invalid_cursor"
+    title = "Invalid cursor"
+
+
 class Page(BaseModel, Generic[T]):
-    data: list[T]
-    has_more: bool
-    next_cursor: str | None
+    """One page of a list, newest first unless the operation says otherwise."""
+
+    data: list[T] = Field(description="This page's items (at most `limit`).")
+    has_more: bool = Field(description="Whether more items follow this page.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to fetch the next page; null on the last page."
+    )
 
 
 def encode_cursor(value: Any, row_id: str) -> str:
@@ -75,9 +84,7 @@ def decode_cursor(cursor: str) -> tuple[Any, str]:
             return value, row_id
         raise ValueError
     except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
-        raise ValidationFailed(
-            "The cursor is not one this API gave out.", pointer="#/cursor", code="invalid_cursor"
-        ) from exc
+        raise InvalidCursor("The cursor is not one this API gave out.", pointer="#/cursor") from exc
 
 
 def paginate(

@@ -52,7 +52,13 @@ def _find_invite(
     responses=responses(ActingForAnotherMember, MemberNotFound, AlreadyPaired, MemberIdRequired),
 )
 def create_invite(body: InviteCreate, session: SessionDep, principal: PrincipalDep) -> InvitePublic:
-    """Create an invite code for a member to share with their partner."""
+    """Create an invite
+
+    An invite code (`K7QM-4XPT`) for a member to share with their partner; it expires after
+    `ttl_seconds` (default 72 hours). With a secret key name the inviter (`inviter_id`); a
+    member token invites as itself. A member already in an active couple cannot invite (409
+    `already_paired`).
+    """
     invite = service.create_invite(session, principal, body.inviter_id, body.ttl_seconds)
     return service.invite_with_inviter(session, invite)
 
@@ -63,7 +69,12 @@ def create_invite(body: InviteCreate, session: SessionDep, principal: PrincipalD
 def get_invite(
     code: CodePath, request: Request, session: SessionDep, principal: PrincipalDep
 ) -> InvitePublic:
-    """Preview an invite: who sent it, its status and expiry (for the invitee's app)."""
+    """Preview an invite
+
+    What the invitee's app shows before accepting: the inviter's display name, the status and
+    the expiry. The code is case- and dash-insensitive. Failed lookups are counted per member
+    and per key; past the limit, 429 `too_many_attempts` with `Retry-After`.
+    """
     invite = _find_invite(request, session, principal, code, principal.member_id)
     return service.invite_with_inviter(session, invite)
 
@@ -92,7 +103,12 @@ def accept_invite(
     principal: PrincipalDep,
     body: InviteAccept | None = None,
 ) -> CouplePublic:
-    """Accept an invite: pairs the two members and answers the new couple."""
+    """Accept an invite
+
+    Pairs the invitee with the inviter and answers the new couple (201). With a secret key name
+    the invitee (`member_id`); a member token accepts as itself. Two accepts racing for one
+    invite, or two invites racing for one member, end with exactly one couple.
+    """
     member_id = body.member_id if body and body.member_id else principal.member_id
     invite = _find_invite(request, session, principal, code, member_id)
     couple = service.accept_invite(session, principal, invite, body.member_id if body else None)
@@ -108,7 +124,11 @@ def accept_invite(
 def revoke_invite(
     code: CodePath, request: Request, session: SessionDep, principal: PrincipalDep
 ) -> Response:
-    """Revoke an invite that has not been accepted (its inviter, or the tenant)."""
+    """Revoke an invite
+
+    Revokes a pending invite (its inviter, or the tenant); accepting it afterwards is 410
+    `invite_revoked`.
+    """
     invite = _find_invite(request, session, principal, code, principal.member_id)
     service.revoke_invite(session, principal, invite)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -119,16 +139,28 @@ def list_couples(
     session: SessionDep,
     principal: TenantKeyDep,
     page: PageDep,
-    status: CoupleStatus | None = None,
-    member_id: Annotated[str | None, Query(max_length=64)] = None,
+    status: Annotated[
+        CoupleStatus | None, Query(description="Only couples in this status.")
+    ] = None,
+    member_id: Annotated[
+        str | None, Query(max_length=64, description="Only couples this member is (or was) in.")
+    ] = None,
 ) -> Page[CouplePublic]:
-    """List couples, most recently paired first."""
+    """List couples
+
+    Most recently paired first; filter by `status` or by a `member_id` to find a member's
+    couples.
+    """
     return service.list_couples(session, principal, page, status=status, member_id=member_id)
 
 
 @router.get("/couples/{couple_id}", tags=["couples"], responses=responses(CoupleNotFound))
 def get_couple(couple: CoupleDep) -> CouplePublic:
-    """Read a couple (a member token: only its own active couple)."""
+    """Retrieve a couple
+
+    Both members' ids, the status and the dates. A member token reads only its own active
+    couple; the tenant also reads dissolved ones.
+    """
     return service.couple_public(couple)
 
 
@@ -140,5 +172,9 @@ def get_couple(couple: CoupleDep) -> CouplePublic:
 def dissolve_couple(
     session: SessionDep, principal: PrincipalDep, couple: CoupleDep
 ) -> CouplePublic:
-    """Dissolve the couple: both members may pair again; their earlier tokens stop working."""
+    """Dissolve a couple
+
+    Either member or the tenant ends the couple: both members may pair again at once, and every
+    member token issued to them before stops working. The tenant keeps read access.
+    """
     return service.couple_public(service.dissolve_couple(session, principal, couple))

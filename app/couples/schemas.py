@@ -1,6 +1,6 @@
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from app.core.schemas import StrictInput, Timestamp
 
@@ -22,10 +22,20 @@ class InviteCreate(StrictInput):
         description="How long the code stays valid: 1 hour to 14 days; default 72 hours.",
     )
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"inviter_id": "mem_n5tqkq3vy4ydq2vbbqm6pnbp3e", "ttl_seconds": 259200}]
+        }
+    )
+
 
 class InviteAccept(StrictInput):
     member_id: MemberRef | None = Field(
         default=None, description="Required with a secret key; implied for a member token."
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"member_id": "mem_b7xq2m4pnq6w5tyv2cbsd7oaje"}]}
     )
 
 
@@ -43,6 +53,25 @@ class InvitePublic(BaseModel):
     couple_id: str | None
     livemode: bool
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "inv_c4mq5zq3a2v6yq7w2xkq3d5hbe",
+                    "code": "K7QM-4XPT",
+                    "inviter_id": "mem_n5tqkq3vy4ydq2vbbqm6pnbp3e",
+                    "inviter_display_name": "Alex",
+                    "status": "pending",
+                    "expires_at": "2026-11-28T17:30:00Z",
+                    "created_at": "2026-11-25T17:30:00Z",
+                    "accepted_at": None,
+                    "couple_id": None,
+                    "livemode": False,
+                }
+            ]
+        }
+    )
+
 
 class CouplePublic(BaseModel):
     id: str = Field(examples=["cpl_t2o5zq7mxl4b3yq6nq2w5d7kpa"])
@@ -51,3 +80,18 @@ class CouplePublic(BaseModel):
     paired_at: Timestamp
     dissolved_at: Timestamp | None
     livemode: bool
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "cpl_t2o5zq7mxl4b3yq6nq2w5d7kpa",
+                    "members": ["mem_n5tqkq3vy4ydq2vbbqm6pnbp3e", "mem_b7xq2m4pnq6w5tyv2cbsd7oaje"],
+                    "status": "active",
+                    "paired_at": "2026-11-25T17:42:00Z",
+                    "dissolved_at": None,
+                    "livemode": False,
+                }
+            ]
+        }
+    )

@@ -38,7 +38,12 @@ def create_delivery(
     ring: KeyringDep,
     couple: CoupleDep,
 ) -> DeliveryPublic:
-    """Give the couple a prompt: the one named, or one chosen that it was not given lately."""
+    """Create a delivery
+
+    Gives the couple a prompt: the one named by `prompt_id`, or one Rapport chooses (optionally
+    by `dimension`, `depth`, `kind`) that the couple was not given in the last 60 days, weighted
+    toward its weakest dimension. 409 `no_prompt_available` when none is left.
+    """
     delivery = service.create_delivery(
         session, principal, couple, body, weights=scoring_service.delivery_weights
     )
@@ -54,7 +59,11 @@ def list_deliveries(
     page: PageDep,
     include_text: IncludeText = False,
 ) -> Page[DeliveryPublic]:
-    """List the prompts given to a couple, newest first, with who has answered."""
+    """List a couple's deliveries
+
+    The prompts given to a couple, newest first, each with who has answered. Answer texts follow
+    the mutual-reveal rule of `getDelivery`.
+    """
     return service.list_deliveries(
         session, principal, ring, couple, page, include_text=include_text
     )
@@ -68,7 +77,11 @@ def get_delivery(
     delivery: DeliveryDep,
     include_text: IncludeText = False,
 ) -> DeliveryPublic:
-    """Read a delivery; a partner's answer shows once both have answered."""
+    """Retrieve a delivery
+
+    The prompt and who has answered. Mutual reveal: a member sees its partner's answer only once
+    both have answered (`revealed`); the secret key sees texts with `include_text=true`.
+    """
     return service.present(session, principal, ring, delivery, include_text=include_text)
 
 
@@ -76,7 +89,10 @@ def get_delivery(
     "/deliveries/{delivery_id}/answers",
     status_code=status.HTTP_201_CREATED,
     responses={
-        200: {"description": "The member's earlier answer, edited (before both answered)."},
+        200: {
+            "model": AnswerPublic,
+            "description": "The member's earlier answer, edited (before both answered).",
+        },
         **responses(
             DeliveryNotFound,
             CoupleNotActive,
@@ -96,7 +112,12 @@ def create_answer(
     ring: KeyringDep,
     delivery: DeliveryDep,
 ) -> AnswerPublic:
-    """Answer a delivered prompt as a member; answering again edits it until both answered."""
+    """Answer a delivery
+
+    A member's answer to a delivered prompt (at most 4,000 characters, encrypted at rest). With a
+    secret key name the member (`member_id`); a member token answers as itself. Answering again
+    edits the answer (200) until both have answered; then it is locked (409 `answer_locked`).
+    """
     row, created = service.answer(session, principal, ring, delivery, body.member_id, body.text)
     if not created:
         response.status_code = status.HTTP_200_OK

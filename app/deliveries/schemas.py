@@ -1,8 +1,8 @@
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from app.catalog.schemas import PromptPublic
+from app.catalog.schemas import PROMPT_EXAMPLE, PromptPublic
 from app.catalog.vocabulary import Depth, Dimension, Kind
 from app.core.schemas import StrictInput, Timestamp
 
@@ -23,12 +23,27 @@ class DeliveryCreate(StrictInput):
             raise ValueError("give either prompt_id or filters (dimension, depth, kind)")
         return self
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"dimension": "listening", "kind": "question"}]}
+    )
+
 
 class AnswerCreate(StrictInput):
     member_id: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(
         default=None, description="Required with a secret key; implied for a member token."
     )
     text: AnswerText
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "member_id": "mem_n5tqkq3vy4ydq2vbbqm6pnbp3e",
+                    "text": "When you put your phone away and ask a second question.",
+                }
+            ]
+        }
+    )
 
 
 class AnswerStatus(BaseModel):
@@ -47,6 +62,35 @@ class DeliveryPublic(BaseModel):
     answers: list[AnswerStatus]
     livemode: bool
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "dlv_7h2kq5m3xz4c6vb2wyn5d7plte",
+                    "couple_id": "cpl_t2o5zq7mxl4b3yq6nq2w5d7kpa",
+                    "prompt": PROMPT_EXAMPLE,
+                    "delivered_at": "2026-11-25T08:00:00Z",
+                    "revealed": False,
+                    "answers": [
+                        {
+                            "member_id": "mem_n5tqkq3vy4ydq2vbbqm6pnbp3e",
+                            "answered": True,
+                            "answered_at": "2026-11-25T17:30:00Z",
+                            "text": "When you put your phone away and ask a second question.",
+                        },
+                        {
+                            "member_id": "mem_b7xq2m4pnq6w5tyv2cbsd7oaje",
+                            "answered": False,
+                            "answered_at": None,
+                            "text": None,
+                        },
+                    ],
+                    "livemode": False,
+                }
+            ]
+        }
+    )
+
 
 class AnswerPublic(BaseModel):
     id: str = Field(examples=["ans_2c5ztk4p6vb2wyn5d7hleq3m7x"])
@@ -56,3 +100,19 @@ class AnswerPublic(BaseModel):
     answered_at: Timestamp
     updated_at: Timestamp
     livemode: bool
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "ans_2c5ztk4p6vb2wyn5d7hleq3m7x",
+                    "delivery_id": "dlv_7h2kq5m3xz4c6vb2wyn5d7plte",
+                    "member_id": "mem_n5tqkq3vy4ydq2vbbqm6pnbp3e",
+                    "text": "When you put your phone away and ask a second question.",
+                    "answered_at": "2026-11-25T17:30:00Z",
+                    "updated_at": "2026-11-25T17:30:00Z",
+                    "livemode": False,
+                }
+            ]
+        }
+    )

@@ -48,7 +48,13 @@ def get_connection(
         date | None, Query(description="Local date; default the couple's today.")
     ] = None,
 ) -> Response:
-    """The couple's connection score (0–100) with its trend, dimensions, signals and prompts."""
+    """Retrieve the connection score
+
+    The couple's connection score (0–100) over `window_days` up to `as_of`, with its trend,
+    per-dimension scores and gaps, each partner's participation, signals worth attention and
+    prompts recommended for the weakest dimensions. A self-reflection figure, not a diagnosis;
+    `status` says when there is too little data.
+    """
     today = service.couple_today(session, couple)
     as_of = as_of or today
     if as_of > today:
@@ -134,11 +140,22 @@ def _connection(
 def get_connection_series(
     session: SessionDep,
     couple: CoupleDep,
-    granularity: Literal["day", "week"] = "day",
-    date_from: Annotated[date | None, Query(alias="from")] = None,
-    date_to: Annotated[date | None, Query(alias="to")] = None,
+    granularity: Annotated[
+        Literal["day", "week"], Query(description="One point per day, or per week (Monday).")
+    ] = "day",
+    date_from: Annotated[
+        date | None,
+        Query(alias="from", description="First local date; default 90 days or 52 weeks back."),
+    ] = None,
+    date_to: Annotated[
+        date | None, Query(alias="to", description="Last local date; default the couple's today.")
+    ] = None,
 ) -> SeriesPublic:
-    """Points for a chart: each day's or week's score, and the smoothed score."""
+    """Retrieve the connection series
+
+    Points for a chart: each day's or week's score, the smoothed score and the number of
+    check-ins, between `from` and `to` (at most 366 days).
+    """
     end = date_to or service.couple_today(session, couple)
     start = date_from or end - timedelta(days=89 if granularity == "day" else 52 * 7 - 1)
     if start > end:
