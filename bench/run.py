@@ -387,8 +387,13 @@ def measure(scenario: str, load: Load, options: Options) -> dict[str, Any]:
 
 
 def memory_run(pid: int, workers: int, load: Load, options: Options) -> dict[str, Any]:
-    """The mixed load for `memory_seconds`, sampling each worker's RSS every second."""
+    """The mixed load for `memory_seconds`, sampling each worker's RSS every second, after
+    the same warm-up as every other scenario (so start-up's one-off growth — imports
+    touched, caches filled — is not counted as growth under load)."""
     pids = worker_pids(pid, workers)
+    if options.warmup > 0:
+        warm = wrk("mixed", load.args("mixed", options), options.warmup, options)
+        load.used("mixed", warm, options)
     args = load.args("mixed", options)
     command_seconds = options.memory_seconds
     samples: dict[int, list[float]] = {p: [] for p in pids}
