@@ -29,34 +29,26 @@ from app.scoring import model
 WINDOW_DAYS = model.trend_days(28)
 
 
-class FloorRow(SQLModel, table=True):
+class FloorInsert(SQLModel):
+    """What a client posts: a check-in's worth of fields."""
+
+    member_id: str = Field(max_length=40)
+    openness: int
+    listening: int
+    vulnerability: int
+    support: int
+    safety: int
+    appreciation: int
+    quality_time: int
+    closeness: int
+    note: str
+
+
+class FloorRow(FloorInsert, table=True):
     __tablename__ = "bench_floor_rows"
 
     id: int | None = Field(default=None, primary_key=True)
-    member_id: str = Field(max_length=40)
     local_date: date
-    openness: int
-    listening: int
-    vulnerability: int
-    support: int
-    safety: int
-    appreciation: int
-    quality_time: int
-    closeness: int
-    note: str
-
-
-class FloorInsert(SQLModel):
-    member_id: str
-    openness: int
-    listening: int
-    vulnerability: int
-    support: int
-    safety: int
-    appreciation: int
-    quality_time: int
-    closeness: int
-    note: str
 
 
 def create_app() -> FastAPI:

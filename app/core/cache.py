@@ -149,10 +149,6 @@ class Cache:
         self.put(key, scopes, stamp, value)
         return value
 
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
 
 def read_versions(session: Session, scopes: tuple[str, ...]) -> tuple[int, ...]:
     """The current versions of `scopes`, read before the data they stamp."""
