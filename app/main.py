@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.responses import Response
 
 from app import models  # noqa: F401  (registers every table before the first query)
-from app.api import api_router
+from app.api import include_api
 from app.auth import openapi as auth_openapi
 from app.core import openapi as spec
 from app.core.cache import Caches
@@ -155,7 +155,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.add_exception_handler(OperationalError, database_busy)
 
     app.include_router(ops_router)
-    app.include_router(api_router)
+    include_api(app)
 
     if settings.cors_origins:
         app.add_middleware(

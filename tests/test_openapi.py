@@ -87,7 +87,7 @@ def lint(spec: dict[str, Any]) -> list[str]:
             check("security" not in op, where, "a public operation declares no security")
         else:
             requirements = op.get("security") or []
-            check(requirements, where, "security: authenticate it (include it in api_router)")
+            check(requirements, where, "security: add its router to app.api.ROUTERS")
             check(all(set(r) <= set(schemes) for r in requirements), where, "unknown scheme")
             check({"apiKey": []} in requirements, where, "the secret key must be accepted")
             check(

@@ -45,10 +45,13 @@ async def authenticate(
     _key: Annotated[Credentials, Depends(api_key)],
     _token: Annotated[Credentials, Depends(member_token)],
 ) -> Principal:
-    """A cached secret key answers on the event loop; anything needing the database (a
-    member token, a key not cached yet, versions due a refresh) goes to the thread pool.
-    (Settings and caches come from the app's state, not as dependencies: this runs on every
-    request, and each dependency FastAPI resolves costs more than the cached lookup.)"""
+    """Who is calling, counted against its key's or member's rate limit (429 past it).
+
+    A cached secret key answers on the event loop; anything needing the database (a member
+    token, a key not cached yet, versions due a refresh) goes to the thread pool, as does a
+    shared (Redis) rate limit. One dependency, not two: this runs on every request, and each
+    dependency FastAPI resolves costs more than the cached lookup (so settings and caches
+    come from the app's state too)."""
     settings: Settings = request.app.state.settings
     caches: Caches = request.app.state.caches
     authorization = request.headers.get("authorization")
@@ -58,15 +61,14 @@ async def authenticate(
             service.authenticate, request.app.state.database, settings, authorization, caches
         )
     request.state.principal = principal
+    await _enforce_rate_limit(request, principal)
     return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(authenticate)]
 
 
-async def enforce_rate_limit(request: Request, principal: PrincipalDep) -> None:
-    """Count the call against its key's or member's limit; 429 past it. The in-process
-    counter answers on the event loop; a shared (Redis) one in the thread pool."""
+async def _enforce_rate_limit(request: Request, principal: Principal) -> None:
     limiter: RateLimiter = request.app.state.rate_limiter
     if limiter.in_process:
         decision = limiter.check(principal)

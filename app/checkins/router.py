@@ -59,7 +59,8 @@ def create_check_in(
     in as itself. One per member and date: a second is 409 `check_in_exists`.
     """
     check_in = service.create_check_in(session, principal, ring, couple, body)
-    return service.present(session, principal, ring, [check_in], include_notes=True)[0]
+    notes = {check_in.id: body.note} if body.note else None
+    return service.present(session, principal, ring, [check_in], include_notes=True, notes=notes)[0]
 
 
 @router.get("/couples/{couple_id}/check-ins", responses=responses(CoupleNotFound))
@@ -132,7 +133,8 @@ def replace_check_in(
     `check_in_locked`.
     """
     replaced = service.replace_check_in(session, principal, ring, check_in, body)
-    return service.present(session, principal, ring, [replaced], include_notes=True)[0]
+    notes = {replaced.id: body.note} if body.note else None
+    return service.present(session, principal, ring, [replaced], include_notes=True, notes=notes)[0]
 
 
 @router.delete(

@@ -1,6 +1,6 @@
 """Check-ins: what each partner submits, who may see what of it, and when it locks."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 from sqlalchemy.exc import IntegrityError
@@ -89,9 +89,7 @@ def create_check_in(
         raise LocalDateOutOfRange(
             f"{local_date} is outside {oldest}..{newest}, the member's accepted dates today."
         )
-    existing = _existing(session, member.id, local_date)
-    if existing is not None:
-        raise _exists_error(existing.id, local_date)
+    now = utcnow()
     check_in = CheckIn(
         id=new_id("chk"),
         tenant_id=couple.tenant_id,
@@ -99,9 +97,14 @@ def create_check_in(
         couple_id=couple.id,
         member_id=member.id,
         local_date=local_date,
+        moments=[m.value for m in data.moments],
+        created_at=now,
+        updated_at=now,
     )
     _apply_fields(session, ring, check_in, data)
     try:
+        # The unique (member, date) index decides, so two racing requests cannot both win;
+        # the savepoint keeps the request's transaction usable to say who did.
         with session.begin_nested():
             session.add(check_in)
     except IntegrityError:
@@ -174,6 +177,7 @@ def to_public(
     *,
     revealed: bool,
     include_notes: bool,
+    known_note: str | None = None,
 ) -> CheckInPublic:
     own = principal.is_member and principal.member_id == check_in.member_id
     if principal.is_member:
@@ -181,7 +185,9 @@ def to_public(
     else:
         note_allowed = include_notes
     note = None
-    if note_allowed and check_in.note_ciphertext is not None:
+    if note_allowed and known_note is not None:
+        note = known_note
+    elif note_allowed and check_in.note_ciphertext is not None:
         note = encryption.decrypt(
             session, ring, check_in.member_id, check_in.note_ciphertext, _note_context(check_in.id)
         )
@@ -214,9 +220,11 @@ def present(
     rows: Sequence[CheckIn],
     *,
     include_notes: bool = False,
+    notes: Mapping[str, str] | None = None,
 ) -> list[CheckInPublic]:
     """Mutual reveal: a member token sees a partner's check-in for a date only once it has
-    checked in for that date itself."""
+    checked in for that date itself. `notes` holds plaintexts the caller already has (what
+    it just wrote), by check-in id, so they are not decrypted again."""
     revealed_dates: set[date] | None = None
     if principal.is_member:
         partner_dates = {r.local_date for r in rows if r.member_id != principal.member_id}
@@ -233,6 +241,7 @@ def present(
                 or row.local_date in revealed_dates
             ),
             include_notes=include_notes,
+            known_note=(notes or {}).get(row.id),
         )
         for row in rows
     ]

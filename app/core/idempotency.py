@@ -11,10 +11,11 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NoReturn
+from typing import NoReturn, Protocol, cast
 
 from fastapi import Request
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, Text, col, delete
 
 from app.core.base import SQLModel, created_at_field
@@ -88,13 +89,38 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
-def _stale(record: IdempotencyRecord, now: datetime) -> bool:
+class _Record(Protocol):
+    """What a stored key says (an `IdempotencyRecord` or a row of its table)."""
+
+    fingerprint: str
+    completed: bool
+    response_status: int | None
+    response_body: str | None
+    created_at: datetime
+    locked_at: datetime
+
+
+_TABLE = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+
+
+def _where(tenant_id: str, livemode: bool, key: str) -> ColumnElement[bool]:
+    return and_(_TABLE.c.tenant_id == tenant_id, _TABLE.c.livemode == livemode, _TABLE.c.key == key)
+
+
+def _read(session: Session, tenant_id: str, livemode: bool, key: str) -> _Record | None:
+    # Core, not the ORM: this runs on every POST with a key, and a row is all it needs.
+    statement = select(_TABLE).where(_where(tenant_id, livemode, key))
+    row = session.connection().execute(statement).first()
+    return cast("_Record | None", row)
+
+
+def _stale(record: _Record, now: datetime) -> bool:
     return record.created_at < now - REPLAY_WINDOW or (
         not record.completed and record.locked_at < now - LOCK_TIMEOUT
     )
 
 
-def _refuse_or_replay(record: IdempotencyRecord, fp: str) -> NoReturn:
+def _refuse_or_replay(record: _Record, fp: str) -> NoReturn:
     if record.fingerprint != fp:
         raise IdempotencyKeyReused(
             "This Idempotency-Key was used with a different request; use a new key."
@@ -107,9 +133,18 @@ def _refuse_or_replay(record: IdempotencyRecord, fp: str) -> NoReturn:
 def check_existing(session: Session, principal: Principal, key: str, fp: str) -> None:
     """With a read-only session: replay or refuse when the key is taken, without waiting
     for a write lock (retries of a request in flight are the common case under load)."""
-    record = session.get(IdempotencyRecord, (principal.tenant_id, principal.livemode, key))
+    record = _read(session, principal.tenant_id, principal.livemode, key)
     if record is not None and not _stale(record, utcnow()):
         _refuse_or_replay(record, fp)
+
+
+def _insert_if_absent(session: Session, values: dict[str, object]) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING: True when this call wrote the row. (Not
+    `rowcount`: psycopg reports -1 for it.)"""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(_TABLE).values(**values).on_conflict_do_nothing().returning(_TABLE.c.key)
+    return session.connection().execute(statement).first() is not None
 
 
 def claim(session: Session, principal: Principal, key: str, fp: str) -> Claim:
@@ -117,26 +152,37 @@ def claim(session: Session, principal: Principal, key: str, fp: str) -> Claim:
     pk = (principal.tenant_id, principal.livemode, key)
     for _ in range(2):
         now = utcnow()
-        record = session.get(IdempotencyRecord, pk)
-        if record is not None and _stale(record, now):
-            session.delete(record)
-            session.flush()
-            record = None
+        values = {
+            "tenant_id": principal.tenant_id,
+            "livemode": principal.livemode,
+            "key": key,
+            "fingerprint": fp,
+            "completed": False,
+            "created_at": now,
+            "locked_at": now,
+        }
+        if _insert_if_absent(session, values):
+            session.commit()
+            return Claim(*pk)
+        record = _read(session, *pk)
         if record is None:
-            session.add(
-                IdempotencyRecord(
-                    tenant_id=principal.tenant_id,
-                    livemode=principal.livemode,
-                    key=key,
-                    fingerprint=fp,
+            session.rollback()
+            continue  # released between our insert and read: try again
+        if _stale(record, now):
+            # Taken over in this transaction: deleted if still stale, then claimed anew.
+            session.exec(
+                delete(_TABLE).where(
+                    _where(*pk),
+                    or_(
+                        _TABLE.c.created_at < now - REPLAY_WINDOW,
+                        and_(
+                            _TABLE.c.completed.is_(False),
+                            _TABLE.c.locked_at < now - LOCK_TIMEOUT,
+                        ),
+                    ),
                 )
             )
-            try:
-                session.commit()
-            except IntegrityError:
-                session.rollback()
-                continue  # another request claimed it between our read and insert
-            return Claim(*pk)
+            continue
         session.rollback()
         _refuse_or_replay(record, fp)
     raise IdempotencyKeyInUse("Retry once the first request has finished.")
@@ -144,13 +190,11 @@ def claim(session: Session, principal: Principal, key: str, fp: str) -> Claim:
 
 def complete(session: Session, claimed: Claim, status: int, body: bytes) -> None:
     """Store the answer in the caller's (the handler's) transaction."""
-    record = session.get(IdempotencyRecord, (claimed.tenant_id, claimed.livemode, claimed.key))
-    if record is None:  # pragma: no cover - only if the claim was purged mid-request
-        return
-    record.completed = True
-    record.response_status = status
-    record.response_body = body.decode()
-    session.add(record)
+    session.exec(
+        update(_TABLE)
+        .where(_where(claimed.tenant_id, claimed.livemode, claimed.key))
+        .values(completed=True, response_status=status, response_body=body.decode())
+    )
 
 
 def release(session: Session, claimed: Claim) -> None:

@@ -61,6 +61,16 @@ async def get_caches(request: Request) -> Caches:
 CachesDep = Annotated[Caches, Depends(get_caches)]
 
 
+def end_read(request: Request) -> None:
+    """For a read whose answer is fully built (bytes, nothing left to load): end its
+    session now, in the thread the route runs in, so finishing the request needs no thread
+    hop of its own. Closing rolls back the read-only transaction."""
+    session: Session | None = getattr(request.state, "session", None)
+    if session is not None and request.method in SAFE_METHODS:
+        session.close()
+        request.state.session = None
+
+
 def on_failure(request: Request, write: Callable[[Session], None]) -> None:
     """Have `write` run in its own transaction once the request's own has rolled back: for
     what an error must still leave behind (a failed attempt counted against a guesser).

@@ -1,14 +1,14 @@
 from datetime import date, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import Session
 
 from app.auth.dependencies import PrincipalDep
 from app.catalog import views as catalog_views
 from app.core.cache import Caches
 from app.core.errors import responses
-from app.core.routing import ApiRoute, CachesDep, SessionDep
+from app.core.routing import ApiRoute, CachesDep, SessionDep, end_read
 from app.core.security import Principal
 from app.couples.dependencies import CoupleDep
 from app.couples.exceptions import CoupleNotFound
@@ -39,6 +39,7 @@ MAX_SERIES_DAYS = 366
     responses=responses(CoupleNotFound, DateOutOfRange),
 )
 def get_connection(
+    request: Request,
     session: SessionDep,
     principal: PrincipalDep,
     caches: CachesDep,
@@ -65,24 +66,24 @@ def get_connection(
     # check-ins in the window (count, newest change, newest date), the prompts it was given
     # lately, and the catalog versions (scopes). Any change to one of them is a new key.
     start = as_of - timedelta(days=model.trend_days(window_days) - 1)
-    recent = deliveries_service.recent_prompt_ids(session, couple.id)
     key = (
         "connection",
         couple.id,
         principal.livemode,
         as_of,
         window_days,
-        service.window_fingerprint(session, couple.id, start, as_of),
-        tuple(sorted(recent)),
+        service.answer_fingerprint(session, couple.id, start, as_of),
         model.MODEL_VERSION,
     )
 
     def build(s: Session) -> bytes:
+        recent = deliveries_service.recent_prompt_ids(s, couple.id)
         return _connection(s, caches, principal, couple, as_of, window_days, recent)
 
     body: bytes = caches.connections.get_or_build(
         key, catalog_views.scopes(principal), build, session
     )
+    end_read(request)  # the answer is bytes: nothing is left to load
     return Response(body, media_type="application/json")
 
 

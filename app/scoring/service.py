@@ -10,6 +10,8 @@ from app.checkins import dates
 from app.checkins.models import CheckIn
 from app.core.db import utcnow
 from app.couples.models import Couple
+from app.deliveries.models import Delivery
+from app.deliveries.service import RECENT
 from app.members.models import Member
 from app.scoring import model
 
@@ -83,22 +85,36 @@ def series(
     return model.series(load_rows(session, couple.id, start, end), start, end, granularity)
 
 
-def window_fingerprint(
+def answer_fingerprint(
     session: Session, couple_id: str, start: date, end: date
-) -> tuple[int, str | None, date | None]:
-    """What a cached answer over [start, end] must match: the window's check-in count and
-    newest change (any insert, edit or delete moves one of them), and the couple's newest
-    check-in date up to `end` (what says `stale` when the window is empty). One statement."""
+) -> tuple[object, ...]:
+    """What a cached answer over [start, end] must match, in one statement: the window's
+    check-in count and newest change (any insert, edit or delete moves one of them), the
+    couple's newest check-in date up to `end` (what says `stale` when the window is empty),
+    and the count and newest of its recent deliveries (what recommendations skip)."""
     newest = (
         select(func.max(CheckIn.local_date))
         .where(CheckIn.couple_id == couple_id, col(CheckIn.local_date) <= end)
         .scalar_subquery()
     )
-    count, changed, newest_date = session.exec(
-        select(func.count(), func.max(CheckIn.updated_at), newest).where(
+    recent = Delivery.couple_id == couple_id, col(Delivery.delivered_at) > utcnow() - RECENT
+    delivered = select(func.count()).select_from(Delivery).where(*recent).scalar_subquery()
+    last_delivered = select(func.max(Delivery.delivered_at)).where(*recent).scalar_subquery()
+    count, changed, newest_date, deliveries, last = session.exec(
+        select(  # type: ignore[call-overload]
+            func.count(), func.max(CheckIn.updated_at), newest, delivered, last_delivered
+        )
+        .select_from(CheckIn)
+        .where(
             CheckIn.couple_id == couple_id,
             col(CheckIn.local_date) >= start,
             col(CheckIn.local_date) <= end,
         )
     ).one()
-    return int(count), None if changed is None else str(changed), newest_date
+    return (
+        int(count),
+        None if changed is None else str(changed),
+        newest_date,
+        int(deliveries),
+        None if last is None else str(last),
+    )

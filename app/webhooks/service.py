@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import or_, update
+from sqlalchemy import bindparam, or_, update
 from sqlmodel import Session, col, delete, func, select
 
 from app.audit import service as audit
@@ -73,6 +73,15 @@ def _timestamp(value: datetime) -> str:
 # ---- the outbox ------------------------------------------------------------------------
 
 
+# Built once: this runs in every write that may emit an event (every check-in), and building
+# the statement cost as much as running it.
+_SUBSCRIBED = select(WebhookEndpoint.id, WebhookEndpoint.events).where(
+    WebhookEndpoint.tenant_id == bindparam("tenant_id"),
+    WebhookEndpoint.livemode == bindparam("livemode"),
+    col(WebhookEndpoint.disabled_at).is_(None),
+)
+
+
 def record(
     session: Session, *, tenant_id: str, livemode: bool, type: EventType, data: dict[str, Any]
 ) -> WebhookEvent | None:
@@ -81,11 +90,7 @@ def record(
     query and writes nothing. A check-in is kept (without deliveries) when an endpoint
     wants `connection.signal_raised`, so a worker recomputes the couple's signals."""
     subscribed = session.exec(
-        select(WebhookEndpoint.id, WebhookEndpoint.events).where(
-            WebhookEndpoint.tenant_id == tenant_id,
-            WebhookEndpoint.livemode == livemode,
-            col(WebhookEndpoint.disabled_at).is_(None),
-        )
+        _SUBSCRIBED, params={"tenant_id": tenant_id, "livemode": livemode}
     ).all()
     targets = [endpoint_id for endpoint_id, events in subscribed if type in events]
     signals = type == "check_in.created" and any(SIGNAL_RAISED in e for _, e in subscribed)
