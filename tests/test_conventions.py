@@ -2,6 +2,7 @@
 body limits and idempotency."""
 
 import logging
+from datetime import timedelta
 
 import pytest
 from fastapi import FastAPI
@@ -9,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, func, select
 
 from app.core.db import utcnow
-from app.core.idempotency import IdempotencyRecord, fingerprint
+from app.core.idempotency import LOCK_TIMEOUT, REPLAY_WINDOW, IdempotencyRecord, fingerprint
 from app.members.models import Member
 from tests.factories import TenantWithKeys, make_member
 
@@ -198,6 +199,48 @@ class TestIdempotency:
         assert response.status_code == 409
         assert response.json()["code"] == "idempotency_key_in_use"
         assert member_count(session, tenant.id) == 0
+
+    @pytest.mark.parametrize(
+        ("completed", "age"),
+        [(False, LOCK_TIMEOUT + timedelta(seconds=5)), (True, REPLAY_WINDOW + timedelta(hours=1))],
+        ids=["claim-of-a-dead-request", "answer-past-the-replay-window"],
+    )
+    def test_stale_key_is_taken_over(
+        self,
+        client: TestClient,
+        session: Session,
+        tenant: TenantWithKeys,
+        completed: bool,
+        age: timedelta,
+    ) -> None:
+        body = b'{"external_id":"g","display_name":"G"}'
+        then = utcnow() - age
+        session.add(
+            IdempotencyRecord(
+                tenant_id=tenant.id,
+                livemode=False,
+                key="k-stale",
+                fingerprint=fingerprint("POST", "/v1/members", body),
+                completed=completed,
+                response_status=201 if completed else None,
+                response_body='{"id":"mem_old"}' if completed else None,
+                created_at=then,
+                locked_at=then,
+            )
+        )
+        session.flush()
+        headers = {
+            **tenant.headers(),
+            "Idempotency-Key": "k-stale",
+            "content-type": "application/json",
+        }
+        response = client.post("/v1/members", content=body, headers=headers)
+        assert response.status_code == 201
+        assert "idempotent-replayed" not in response.headers
+        assert member_count(session, tenant.id) == 1
+        again = client.post("/v1/members", content=body, headers=headers)
+        assert again.headers["idempotent-replayed"] == "true"
+        assert again.json() == response.json()
 
     def test_error_answer_releases_the_key(
         self, client: TestClient, session: Session, tenant: TenantWithKeys

@@ -7,6 +7,7 @@ import random
 from collections.abc import Callable
 from datetime import timedelta
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
@@ -33,6 +34,13 @@ from app.members.models import Member
 from app.webhooks import service as webhooks_service
 
 RECENT = timedelta(days=60)
+
+
+def recently_delivered(couple_id: str) -> tuple[ColumnElement[bool], ...]:
+    """The couple's deliveries of the last `RECENT` days: what recommendations skip (and
+    what a cached connection answer's key must follow)."""
+    return col(Delivery.couple_id) == couple_id, col(Delivery.delivered_at) > utcnow() - RECENT
+
 
 # Dimension → weight for choosing a prompt; an empty map means every candidate is as
 # likely. The scoring domain supplies the couple's real weights.
@@ -91,9 +99,7 @@ def _choose_for(
             )
         )
     ) or {"en"}
-    recent = select(Delivery.prompt_id).where(
-        Delivery.couple_id == couple.id, col(Delivery.delivered_at) > utcnow() - RECENT
-    )
+    recent = select(Delivery.prompt_id).where(*recently_delivered(couple.id))
     statement = select(Prompt.id, Prompt.dimensions).where(
         catalog_service.visible_prompt(principal),
         col(Prompt.locale).in_(locales),
@@ -294,11 +300,7 @@ def _erase_answers(session: Session, member: Member, principal: Principal) -> No
 def recent_prompt_ids(session: Session, couple_id: str) -> frozenset[str]:
     """The prompts given to the couple in the last 60 days (recommendations skip them)."""
     return frozenset(
-        session.exec(
-            select(Delivery.prompt_id).where(
-                Delivery.couple_id == couple_id, col(Delivery.delivered_at) > utcnow() - RECENT
-            )
-        ).all()
+        session.exec(select(Delivery.prompt_id).where(*recently_delivered(couple_id))).all()
     )
 
 

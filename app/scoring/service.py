@@ -11,7 +11,7 @@ from app.checkins.models import CheckIn
 from app.core.db import utcnow
 from app.couples.models import Couple
 from app.deliveries.models import Delivery
-from app.deliveries.service import RECENT
+from app.deliveries.service import recently_delivered
 from app.members.models import Member
 from app.scoring import model
 
@@ -97,7 +97,7 @@ def answer_fingerprint(
         .where(CheckIn.couple_id == couple_id, col(CheckIn.local_date) <= end)
         .scalar_subquery()
     )
-    recent = Delivery.couple_id == couple_id, col(Delivery.delivered_at) > utcnow() - RECENT
+    recent = recently_delivered(couple_id)
     delivered = select(func.count()).select_from(Delivery).where(*recent).scalar_subquery()
     last_delivered = select(func.max(Delivery.delivered_at)).where(*recent).scalar_subquery()
     count, changed, newest_date, deliveries, last = session.exec(
