@@ -108,7 +108,7 @@ class Trend:
     method: str = "theil_sen+mann_kendall(yue_wang)"
 
 
-def trend(points: Mapping[date, float], as_of: date, window_days: int) -> Trend:
+def trend(points: Mapping[date, float]) -> Trend:
     days = sorted(points)
     if len(days) < MIN_TREND_DAYS or (days[-1] - days[0]).days < MIN_TREND_SPAN_DAYS - 1:
         return Trend("insufficient_data", None, None, None, len(days))
@@ -181,7 +181,7 @@ def dimension_detail(
     detail: dict[str, DimensionDetail] = {}
     for dimension in DIMENSIONS:
         points = daily(rows, _rating_of(dimension))
-        t = trend(daily(trend_rows, _rating_of(dimension)), as_of, window_days)
+        t = trend(daily(trend_rows, _rating_of(dimension)))
         gap = partner_gap(rows, dimension)
         score = weighted(points, as_of)
         detail[dimension] = DimensionDetail(
@@ -290,7 +290,7 @@ def signals(
     closeness_points = daily(
         rows, lambda r: None if r.closeness is None else (r.closeness - 1) * 100 / 6
     )
-    closeness_trend = trend(closeness_points, as_of, window_days)
+    closeness_trend = trend(closeness_points)
     reasons = []
     evidence: dict[str, Any] = {}
     if closeness and mean(closeness) <= LOW_CLOSENESS:
@@ -458,7 +458,7 @@ def connection(
     trend_rows = in_window(rows, as_of, trend_days(window_days))
     points = daily(window)
     score = weighted(points, as_of)
-    overall = trend(daily(trend_rows), as_of, window_days)
+    overall = trend(daily(trend_rows))
     detail = dimension_detail(window, trend_rows, as_of, window_days)
     newest = max([d for d in (newest, max(points, default=None)) if d is not None], default=None)
     status: Status

@@ -281,22 +281,22 @@ class TestWeighted:
 class TestTrend:
     def test_too_few_days(self) -> None:
         points = {day(n): 50.0 + n for n in range(0, 35, 5)}  # 7 days over 30
-        assert trend(points, AS_OF, 28) == Trend("insufficient_data", None, None, None, 7)
+        assert trend(points) == Trend("insufficient_data", None, None, None, 7)
 
     def test_span_too_short(self) -> None:
         points = line(model.MIN_TREND_SPAN_DAYS - 1, 0.0, 5.0)  # 20 days: span 19
-        assert trend(points, AS_OF, 28).direction == "insufficient_data"
+        assert trend(points).direction == "insufficient_data"
 
     def test_minimum_days_and_span_are_enough(self) -> None:
         # 8 days, first to last 20 days apart (three calendar weeks)
         span = model.MIN_TREND_SPAN_DAYS - 1
         offsets = [0, 3, 6, 9, 12, 15, 18, span]
         assert len(offsets) == model.MIN_TREND_DAYS
-        result = trend({day(n): 50.0 for n in offsets}, AS_OF, 28)
+        result = trend({day(n): 50.0 for n in offsets})
         assert result == Trend("stable", 0.0, 0.0, 1.0, 8)
 
     def test_clean_rise_over_six_weeks(self) -> None:
-        result = trend(line(42, 40.0, 1.0), AS_OF, 28)
+        result = trend(line(42, 40.0, 1.0))
         assert result.direction == "improving"
         assert result.slope_per_week == 7.0
         assert result.confidence == 1.0
@@ -305,25 +305,25 @@ class TestTrend:
         assert result.days == 42
 
     def test_clean_fall_over_six_weeks(self) -> None:
-        result = trend(line(42, 90.0, -1.0), AS_OF, 28)
+        result = trend(line(42, 90.0, -1.0))
         assert (result.direction, result.slope_per_week, result.days) == ("declining", -7.0, 42)
 
     def test_flat(self) -> None:
-        assert trend(line(42, 60.0, 0.0), AS_OF, 28) == Trend("stable", 0.0, 0.0, 1.0, 42)
+        assert trend(line(42, 60.0, 0.0)) == Trend("stable", 0.0, 0.0, 1.0, 42)
 
     def test_significant_but_small_change_is_stable(self) -> None:
         # 0.125 a day: 41 x 0.125 = 5.1 points over the six weeks, under MIN_CHANGE_POINTS
-        small = trend(line(42, 60.0, 0.125), AS_OF, 28)
+        small = trend(line(42, 60.0, 0.125))
         assert small.p_value is not None
         assert small.p_value < model.SIGNIFICANCE
         assert small.direction == "stable"
         # 0.25 a day: 10.25 points, just over
-        assert trend(line(42, 60.0, 0.25), AS_OF, 28).direction == "improving"
+        assert trend(line(42, 60.0, 0.25)).direction == "improving"
 
     def test_one_bad_day_does_not_turn_it(self) -> None:
         points = line(42, 40.0, 1.0)
         points[day(20)] = -100.0
-        result = trend(points, AS_OF, 28)
+        result = trend(points)
         assert (result.direction, result.slope_per_week) == ("improving", 7.0)
 
 
@@ -681,7 +681,7 @@ class TestSignals:
         rows = [replace(r, closeness=7 - 3 * (r.local_date - day(41)).days // 41) for r in calm(42)]
         closeness = daily(rows, lambda r: r.closeness)
         assert (closeness[day(41)], closeness[day(13)], closeness[AS_OF]) == (7, 5, 4)
-        falling = trend(closeness, AS_OF, 28)
+        falling = trend(closeness)
         assert falling.p_value is not None
         assert falling.p_value < model.SIGNIFICANCE  # a real fall, by the model's own test
         assert falling.slope_per_week is not None
@@ -1012,7 +1012,7 @@ def test_trend_slope_sign_matches_direction(rows: list[CheckInRow], window_days:
 def test_trend_of_any_points_is_consistent(values: Sequence[float], gaps: list[int]) -> None:
     offsets = [sum(gaps[: i + 1]) for i in range(len(values))]
     points = {day(n): v for n, v in zip(offsets, values, strict=True)}
-    result = trend(points, AS_OF, 28)
+    result = trend(points)
     assert result.days == len(points)
     if result.direction == "insufficient_data":
         assert result.slope_per_week is None
