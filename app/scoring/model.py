@@ -176,7 +176,7 @@ def partner_gap(rows: Sequence[CheckInRow], dimension: str) -> Gap | None:
 
 
 def dimension_detail(
-    rows: Sequence[CheckInRow], trend_rows: Sequence[CheckInRow], as_of: date, window_days: int
+    rows: Sequence[CheckInRow], trend_rows: Sequence[CheckInRow], as_of: date
 ) -> dict[str, DimensionDetail]:
     detail: dict[str, DimensionDetail] = {}
     for dimension in DIMENSIONS:
@@ -276,7 +276,6 @@ def signals(
     trend_rows: Sequence[CheckInRow],
     member_ids: Sequence[str],
     as_of: date,
-    window_days: int,
     overall: Trend,
     detail: Mapping[str, DimensionDetail],
 ) -> list[Signal]:
@@ -459,7 +458,7 @@ def connection(
     points = daily(window)
     score = weighted(points, as_of)
     overall = trend(daily(trend_rows))
-    detail = dimension_detail(window, trend_rows, as_of, window_days)
+    detail = dimension_detail(window, trend_rows, as_of)
     newest = max([d for d in (newest, max(points, default=None)) if d is not None], default=None)
     status: Status
     if newest is not None and (as_of - newest).days > STALE_AFTER_DAYS:
@@ -478,7 +477,7 @@ def connection(
         trend=overall,
         dimensions=detail,
         partners=partner_detail(window, member_ids, as_of, window_days, trend_rows),
-        signals=signals(window, trend_rows, member_ids, as_of, window_days, overall, detail)
+        signals=signals(window, trend_rows, member_ids, as_of, overall, detail)
         if score is not None
         else [],
         data_points=len(window),
